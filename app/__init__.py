@@ -1,0 +1,48 @@
+"""Clover (三叶草): field follow-up for a psychological-support studio."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from app import cli, db, errors, i18n, policy, security
+from app.config import load_config
+from app.extensions import csrf, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    policy.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.health import bp as health_bp
+    from app.people import bp as people_bp
+    from app.settings import bp as settings_bp
+    from app.today import bp as today_bp
+
+    app.register_blueprint(today_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(people_bp, url_prefix="/people")
+    app.register_blueprint(settings_bp, url_prefix="/settings")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(health_bp)
+    return app

@@ -1,0 +1,92 @@
+"""Users and units: creating them and checking passwords, with no Flask in it."""
+
+import uuid
+
+from sqlmodel import Session, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.models import Role, Unit, User
+from app.types import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+# compared against when the username is unknown, so timing does not reveal which users exist
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation where it is shown, not where it is raised."""
+    return message
+
+
+class AccountError(ValueError):
+    """A user or unit that cannot be created as asked; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None."""
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    session.add(user)
+    return user
+
+
+def create_unit(session: Session, *, name: str) -> Unit:
+    name = name.strip()
+    if not name:
+        raise AccountError("name", N_("A unit needs a name."))
+    if session.exec(select(Unit).where(func.lower(Unit.name) == name.lower())).first():
+        raise AccountError("name", N_("A unit with this name already exists."))
+    unit = Unit(name=name)
+    session.add(unit)
+    return unit
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str,
+    unit_id: uuid.UUID | None,
+    locale: str = "zh_Hans",
+    timezone: str = "Asia/Shanghai",
+) -> User:
+    """A new user; the messages are English source strings, translated by the caller."""
+    username = username.strip().lower()
+    if not username or not username.replace("_", "").replace("-", "").isalnum():
+        raise AccountError("username", N_("Use letters, digits, - and _ only."))
+    if role not in set(Role):
+        raise AccountError("role", N_("Unknown role."))
+    if role != Role.admin and unit_id is None:
+        raise AccountError("unit_id", N_("Everyone but an administrator belongs to a unit."))
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise AccountError("unit_id", N_("Unknown unit."))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", N_("The password must have at least 10 characters."))
+    if session.exec(select(User).where(User.username == username)).first():
+        raise AccountError("username", N_("This username is taken."))
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        role=role,
+        unit_id=unit_id,
+        locale=locale,
+        timezone=timezone,
+    )
+    session.add(user)
+    return user

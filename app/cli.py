@@ -1,0 +1,111 @@
+"""Command-line tools: `flask db`, `flask units`, `flask users`, `flask demo`."""
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlmodel import select
+
+from app import migrate
+from app.accounts import AccountError, create_unit, create_user
+from app.db import get_engine, get_session
+from app.models import Role, Unit
+
+db_cli = AppGroup("db", help="Database migrations.")
+units_cli = AppGroup("units", help="Units (facilities or teams).")
+users_cli = AppGroup("users", help="User accounts.")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    migrate.upgrade(get_engine(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION."""
+    migrate.downgrade(get_engine(), revision)
+    click.echo(f"database at {revision}")
+
+
+@units_cli.command("create")
+@click.argument("name")
+def units_create(name: str) -> None:
+    """Create a unit called NAME."""
+    session = get_session()
+    try:
+        unit = create_unit(session, name=name)
+    except AccountError as error:
+        raise click.BadParameter(str(error), param_hint=error.field) from error
+    session.commit()
+    click.echo(f"unit {unit.name} created ({unit.id})")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--display-name", default="")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--unit", "unit_name", default=None, help="Name of the unit (not for admins).")
+@click.option("--locale", type=click.Choice(["zh_Hans", "en"]), default="zh_Hans")
+@click.password_option()
+def users_create(
+    username: str, display_name: str, role: str, unit_name: str | None, locale: str, password: str
+) -> None:
+    """Create a user; the password is asked for twice unless given."""
+    session = get_session()
+    unit_id = None
+    if unit_name:
+        unit = session.exec(select(Unit).where(Unit.name == unit_name)).first()
+        if unit is None:
+            raise click.BadParameter(f"no unit named {unit_name!r}", param_hint="--unit")
+        unit_id = unit.id
+    try:
+        user = create_user(
+            session,
+            username=username,
+            display_name=display_name or username,
+            password=password,
+            role=role,
+            unit_id=unit_id,
+            locale=locale,
+            timezone=current_app.config["CLOVER_TIMEZONE"],
+        )
+    except AccountError as error:
+        raise click.BadParameter(str(error), param_hint=error.field) from error
+    session.commit()
+    click.echo(f"user {user.username} created ({user.role})")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has any unit.")
+def demo_load(if_empty: bool) -> None:
+    """Load a realistic demonstration unit (never in production)."""
+    from app.demo import DEMO_PASSWORD, DemoRefused, load_demo
+
+    session = get_session()
+    try:
+        summary = load_demo(
+            session,
+            environment=current_app.config["CLOVER_ENV"],
+            if_empty=if_empty,
+            timezone=current_app.config["CLOVER_TIMEZONE"],
+        )
+    except DemoRefused as error:
+        raise click.ClickException(str(error)) from error
+    if summary is None:
+        click.echo("demo data already loaded")
+    else:
+        click.echo(f"demo loaded: {summary}")
+    click.echo(
+        f"sign in as admin, supervisor, officer1, officer2, officer3 or helper1 "
+        f"with password {DEMO_PASSWORD}"
+    )
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, units_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

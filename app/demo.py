@@ -1,0 +1,283 @@
+"""Demonstration data: one realistic unit with invented people and a year of visits."""
+
+import random
+import uuid
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, func, select
+
+from app.accounts import create_unit, create_user
+from app.models import (
+    Assignment,
+    Person,
+    PersonStatus,
+    RiskLevel,
+    Role,
+    SupportPath,
+    Unit,
+    Visit,
+    VisitKind,
+    VisitLocation,
+)
+from app.search_keys import name_search_keys
+
+DEMO_PASSWORD = "clover-demo"  # noqa: S105 - the published demo password
+UNIT_NAME = "重庆市女子强制隔离戒毒所心理帮扶工作室"
+
+ACCOUNTS = [
+    ("admin", "系统管理员", Role.admin),
+    ("supervisor", "李静（负责人）", Role.supervisor),
+    ("officer1", "陈雪梅", Role.officer),
+    ("officer2", "刘芳", Role.officer),
+    ("officer3", "杨丽华", Role.officer),
+    ("helper1", "周小燕", Role.peer_helper),
+]
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马胡朱郭何罗高林郑梁谢唐许冯宋韩邓彭曹田萧潘袁蒋蔡余杜叶程"
+    "魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金贾夏韦傅方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶"
+)
+GIVEN = "晓梅丽娟秀英红霞敏静燕芳玲婷雪兰琴慧莉萍桂凤艳洁琳倩颖佳欣悦瑶蓉春翠"
+DISTRICTS = {
+    "渝中区": ["解放碑街道民族路", "大坪街道大坪正街", "上清寺街道中山四路", "化龙桥街道红岩村"],
+    "江北区": ["观音桥街道建新北路", "石马河街道南桥寺", "大石坝街道东原路", "五里店街道"],
+    "沙坪坝区": ["小龙坎街道沙坪坝正街", "磁器口街道", "天星桥街道", "石井坡街道"],
+    "九龙坡区": ["杨家坪街道西郊路", "黄桷坪街道正街", "石坪桥街道", "谢家湾街道"],
+    "南岸区": ["南坪街道南城大道", "弹子石街道", "铜元局街道", "南山街道"],
+    "渝北区": ["龙溪街道松石大道", "两路街道双凤路", "回兴街道", "宝圣湖街道"],
+    "巴南区": ["鱼洞街道新市街", "李家沱街道", "龙洲湾街道", "花溪街道"],
+    "北碚区": ["北温泉街道", "天生街道", "朝阳街道中山路", "东阳街道"],
+}
+NOTES = {
+    VisitKind.home_visit: [
+        "入户面谈，居住环境整洁，与母亲关系有所缓和。",
+        "家访时本人在家，情绪平稳，正在找工作。",
+        "与丈夫一起面谈，家庭矛盾仍较突出，约定下次家庭治疗。",
+    ],
+    VisitKind.phone_consultation: [
+        "电话沟通，自述睡眠改善，已按时参加社区尿检。",
+        "来电倾诉工作压力，给予情绪疏导。",
+        "电话回访，近况稳定，提醒按时复诊。",
+    ],
+    VisitKind.follow_up: ["定期回访，状态稳定，计划按期推进。", "回访了解就业进展，已在超市上班。"],
+    VisitKind.psychological_training: [
+        "参加放松训练，掌握呼吸放松方法。",
+        "正念训练一次，反馈良好。",
+    ],
+    VisitKind.family_therapy: ["实地家庭治疗，母女沟通练习。", "与家属共同制定支持计划。"],
+    VisitKind.parent_child_counselling: ["亲子关系辅导，孩子愿意周末见面。", "指导亲子沟通技巧。"],
+    VisitKind.talk: ["互助员交流谈心，分享戒断经验。"],
+    VisitKind.online_check_in: ["线上打卡，完成本周目标。"],
+}
+KIND_LOCATION = {
+    VisitKind.home_visit: VisitLocation.home,
+    VisitKind.phone_consultation: VisitLocation.phone,
+    VisitKind.follow_up: VisitLocation.phone,
+    VisitKind.psychological_training: VisitLocation.community_office,
+    VisitKind.family_therapy: VisitLocation.home,
+    VisitKind.parent_child_counselling: VisitLocation.community_office,
+    VisitKind.talk: VisitLocation.other,
+    VisitKind.online_check_in: VisitLocation.other,
+}
+STATUS_COUNTS = {
+    PersonStatus.pre_release: 8,
+    PersonStatus.active: 34,
+    PersonStatus.paused: 5,
+    PersonStatus.lost_contact: 7,
+    PersonStatus.closed: 6,
+}
+
+
+class DemoRefused(RuntimeError):
+    """The demo must not be loaded here."""
+
+
+def _phone(rng: random.Random) -> str:
+    return rng.choice(["13", "15", "17", "18", "19"]) + "".join(rng.choices("0123456789", k=9))
+
+
+def _address(rng: random.Random) -> str:
+    district = rng.choice(list(DISTRICTS))
+    street = rng.choice(DISTRICTS[district])
+    return (
+        f"重庆市{district}{street}{rng.randint(1, 300)}号"
+        f"{rng.randint(1, 12)}栋{rng.randint(1, 4)}单元{rng.randint(1, 30)}-{rng.randint(1, 8)}"
+    )
+
+
+def _local_time(day: date, rng: random.Random, zone: ZoneInfo) -> datetime:
+    moment = time(rng.randint(9, 17), rng.choice([0, 15, 30, 45]))
+    return datetime.combine(day, moment, tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def _visits(person: Person, authors: list, today: date, rng: random.Random, zone: ZoneInfo):
+    """A plausible history since release (or one pre-release meeting)."""
+    if person.status == PersonStatus.pre_release:
+        day = today - timedelta(days=rng.randint(5, 40))
+        yield Visit(
+            id=uuid.uuid4(),
+            person_id=person.id,
+            author_id=authors[0].id,
+            kind=VisitKind.talk,
+            occurred_at=_local_time(day, rng, zone),
+            location=VisitLocation.facility,
+            duration_minutes=40,
+            mood=3,
+            craving=2,
+            notes="所内帮扶前谈话，签署回归社会心理帮扶申请表。",
+        )
+        return
+    start = max(person.release_date, today - timedelta(days=365))
+    day = start + timedelta(days=rng.randint(2, 7))
+    end = (
+        today - timedelta(days=rng.randint(40, 90))
+        if person.status in (PersonStatus.lost_contact, PersonStatus.closed)
+        else today
+    )
+    while day <= end:
+        kind = rng.choice(list(KIND_LOCATION))
+        author = (
+            authors[1]
+            if kind in (VisitKind.talk, VisitKind.online_check_in) and len(authors) > 1
+            else authors[0]
+        )
+        mood = rng.randint(2, 5)
+        yield Visit(
+            id=uuid.uuid4(),
+            person_id=person.id,
+            author_id=author.id,
+            kind=kind,
+            occurred_at=_local_time(day, rng, zone),
+            location=KIND_LOCATION[kind],
+            duration_minutes=rng.choice([15, 20, 30, 45, 60, 90]),
+            mood=mood,
+            craving=rng.randint(0, 6 - mood),
+            notes=rng.choice(NOTES[kind]),
+            risk_flags=["family_conflict"] if rng.random() < 0.1 else [],
+        )
+        if rng.random() < 0.15:
+            yield Visit(
+                id=uuid.uuid4(),
+                person_id=person.id,
+                author_id=authors[0].id,
+                kind=VisitKind.attempt,
+                occurred_at=_local_time(day + timedelta(days=1), rng, zone),
+                location=VisitLocation.phone,
+                failure_reason="no_answer",
+                notes="电话未接通。",
+            )
+        day += timedelta(days=rng.randint(12, 40))
+    if person.status == PersonStatus.lost_contact:
+        for offset in (30, 20, 10):
+            yield Visit(
+                id=uuid.uuid4(),
+                person_id=person.id,
+                author_id=authors[0].id,
+                kind=VisitKind.attempt,
+                occurred_at=_local_time(today - timedelta(days=offset), rng, zone),
+                location=VisitLocation.phone,
+                failure_reason="no_answer",
+                notes="多次电话未接通。",
+            )
+
+
+def load_demo(
+    session: Session, *, environment: str, if_empty: bool = False, timezone: str = "Asia/Shanghai"
+) -> str | None:
+    """Create the demo unit; None when `if_empty` and the database already has data."""
+    if environment == "production":
+        raise DemoRefused("demo data cannot be loaded with the production configuration")
+    if session.exec(select(func.count()).select_from(Unit)).one():
+        if if_empty:
+            return None
+        raise DemoRefused("the database already has data; demo data goes into a new database")
+    rng = random.Random(2009)  # the studio's founding year: the same demo every time
+    zone = ZoneInfo(timezone)
+    today = datetime.now(zone).date()
+    unit = create_unit(session, name=UNIT_NAME)
+    session.flush()
+    users = {}
+    for username, display_name, role in ACCOUNTS:
+        users[username] = create_user(
+            session,
+            username=username,
+            display_name=display_name,
+            password=DEMO_PASSWORD,
+            role=role,
+            unit_id=None if role == Role.admin else unit.id,
+            timezone=timezone,
+        )
+    session.flush()
+    officers = [users["officer1"], users["officer2"], users["officer3"]]
+    helper, supervisor = users["helper1"], users["supervisor"]
+    statuses = [status for status, count in STATUS_COUNTS.items() for _ in range(count)]
+    rng.shuffle(statuses)
+    names: set[str] = set()
+    visit_count = 0
+    for index, status in enumerate(statuses):
+        name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))
+        while name in names:
+            name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
+        names.add(name)
+        if status == PersonStatus.pre_release:
+            release = today + timedelta(days=rng.randint(10, 180))
+        elif status in (PersonStatus.lost_contact, PersonStatus.closed):
+            release = today - timedelta(days=rng.randint(150, 700))
+        else:
+            release = today - timedelta(days=rng.randint(20, 700))
+        officer = officers[index % len(officers)]
+        person = Person(
+            unit_id=unit.id,
+            name=name,
+            search_keys=name_search_keys(name),
+            date_of_birth=date(rng.randint(1972, 2002), rng.randint(1, 12), rng.randint(1, 28)),
+            phone=_phone(rng),
+            address=_address(rng),
+            emergency_contacts=[
+                {
+                    "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+                    "relation": rng.choice(["母亲", "丈夫", "姐姐", "父亲"]),
+                    "phone": _phone(rng),
+                }
+            ],
+            facility="重庆市女子强制隔离戒毒所",
+            admission_date=release - timedelta(days=730),
+            release_date=release,
+            status=status,
+            support_path=rng.choice(list(SupportPath)),
+            risk_level=rng.choices(list(RiskLevel), weights=[6, 3, 1])[0],
+            assigned_officer_id=officer.id,
+            peer_helper_id=helper.id if index % 7 == 0 else None,
+        )
+        session.add(person)
+        session.flush()
+        began = datetime.combine(release - timedelta(days=180), time(9), tzinfo=zone)
+        session.add(
+            Assignment(
+                person_id=person.id,
+                user_id=officer.id,
+                role=Role.officer,
+                started_at=began,
+                assigned_by_id=supervisor.id,
+                reason="初始分配",
+            )
+        )
+        authors = [officer]
+        if person.peer_helper_id:
+            authors.append(helper)
+            session.add(
+                Assignment(
+                    person_id=person.id,
+                    user_id=helper.id,
+                    role=Role.peer_helper,
+                    started_at=began,
+                    assigned_by_id=supervisor.id,
+                    reason="结对帮扶",
+                )
+            )
+        for visit in _visits(person, authors, today, rng, zone):
+            session.add(visit)
+            visit_count += 1
+    session.commit()
+    return f"1 unit, {len(users)} users, {len(statuses)} people, {visit_count} visits"

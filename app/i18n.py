@@ -1,0 +1,87 @@
+"""Language and time zone: zh-Hans by default, English complete, chosen per user."""
+
+from flask import Flask, current_app, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import babel
+from app.types import utcnow
+
+LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
+
+# the zones officers and supervisors work in; the default comes from config
+TIMEZONES = (
+    "Asia/Shanghai",
+    "Asia/Chongqing",
+    "Asia/Urumqi",
+    "Asia/Hong_Kong",
+    "UTC",
+)
+
+
+def select_locale() -> str:
+    locales = current_app.config["CLOVER_LOCALES"]
+    if current_user.is_authenticated and current_user.locale in locales:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in locales:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return current_app.config["CLOVER_TIMEZONE"]
+
+
+def current_locale() -> str:
+    """The locale of this request as a catalog name: zh_Hans or en."""
+    return str(get_locale())
+
+
+def html_lang() -> str:
+    """The BCP 47 tag for <html lang>: zh_Hans becomes zh-Hans."""
+    return current_locale().replace("_", "-")
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale)
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        ROLE_LABELS=ROLE_LABELS,
+        STATUS_LABELS=STATUS_LABELS,
+        RISK_LABELS=RISK_LABELS,
+        VISIT_KIND_LABELS=VISIT_KIND_LABELS,
+        utcnow=utcnow,
+    )
+
+
+# labels for stored codes, translated where they are shown
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "supervisor": _l("Supervisor"),
+    "officer": _l("Officer"),
+    "peer_helper": _l("Peer helper"),
+}
+STATUS_LABELS = {
+    "pre_release": _l("Before release"),
+    "active": _l("Active"),
+    "paused": _l("Paused"),
+    "lost_contact": _l("Lost contact"),
+    "closed": _l("Closed"),
+}
+RISK_LABELS = {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk")}
+VISIT_KIND_LABELS = {
+    "home_visit": _l("Home visit"),
+    "phone_consultation": _l("Phone consultation"),
+    "follow_up": _l("Scheduled follow-up"),
+    "psychological_training": _l("Psychological training"),
+    "family_therapy": _l("Family therapy"),
+    "parent_child_counselling": _l("Parent–child counselling"),
+    "talk": _l("Heart-to-heart talk"),
+    "online_check_in": _l("Online check-in"),
+    "attempt": _l("Attempt, no contact"),
+}

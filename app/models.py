@@ -1,0 +1,238 @@
+"""SQLModel tables.
+
+Every table a phone may write to (Person, Visit) has a client-generated UUID key,
+a `version` that goes up by one on each change, and created/updated times in UTC:
+the offline sync protocol relies on all three.
+"""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Index, String
+from sqlmodel import Field, SQLModel
+
+from app.types import UTCDateTime, utcnow
+
+# named constraints, so SQLite batch migrations can find and drop them later
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Role(StrEnum):
+    admin = "admin"
+    supervisor = "supervisor"
+    officer = "officer"
+    peer_helper = "peer_helper"
+
+
+class PersonStatus(StrEnum):
+    pre_release = "pre_release"
+    active = "active"
+    paused = "paused"
+    lost_contact = "lost_contact"
+    closed = "closed"
+
+
+class RiskLevel(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class SupportPath(StrEnum):
+    return_to_society = "return_to_society"
+    community = "community"
+    volunteer = "volunteer"
+
+
+class VisitKind(StrEnum):
+    home_visit = "home_visit"
+    phone_consultation = "phone_consultation"
+    follow_up = "follow_up"
+    psychological_training = "psychological_training"
+    family_therapy = "family_therapy"
+    parent_child_counselling = "parent_child_counselling"
+    talk = "talk"
+    online_check_in = "online_check_in"
+    attempt = "attempt"
+
+
+class VisitLocation(StrEnum):
+    home = "home"
+    phone = "phone"
+    facility = "facility"
+    community_office = "community_office"
+    other = "other"
+
+
+def _created() -> datetime:
+    return utcnow()
+
+
+def timestamp_field(**kwargs):
+    """A UTC timestamp column, set to now by default."""
+    return Field(default_factory=_created, sa_type=UTCDateTime, **kwargs)
+
+
+def fk(target: str, *, nullable: bool = True, index: bool = True, **kwargs):
+    """A UUID foreign key column."""
+    return Field(
+        default=None if nullable else ...,
+        foreign_key=target,
+        index=index,
+        nullable=nullable,
+        **kwargs,
+    )
+
+
+class Unit(SQLModel, table=True):
+    """A facility or team: the boundary of a supervisor's view."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+
+class User(SQLModel, table=True):
+    """Someone who signs in: admin, supervisor, officer or peer helper."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20, index=True)
+    unit_id: uuid.UUID | None = fk("unit.id")
+    locale: str = Field(default="zh_Hans", max_length=10)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    active: bool = Field(default=True)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+    # flask-login's protocol, kept here so the model is the user object
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Person(SQLModel, table=True):
+    """A woman supported after release: the subject of one plan and one ledger."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    version: int = Field(default=1)
+    unit_id: uuid.UUID = fk("unit.id", nullable=False)
+    name: str = Field(max_length=60)
+    # pinyin initials and full pinyin, lower case, so `zxm` finds 张晓梅
+    search_keys: str = Field(default="", max_length=400)
+    id_number_encrypted: str | None = Field(default=None, max_length=400)
+    # keyed hash of the ID-card number: finds duplicates without decrypting
+    id_number_hash: str | None = Field(default=None, max_length=64, unique=True)
+    id_number_tail: str | None = Field(default=None, max_length=4)
+    date_of_birth: date | None = None
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    address: str | None = Field(default=None, max_length=300)
+    emergency_contacts: list[dict] = Field(default_factory=list, sa_type=JSON)
+    facility: str | None = Field(default=None, max_length=120)
+    admission_date: date | None = None
+    release_date: date | None = Field(default=None, index=True)
+    support_path: str = Field(default=SupportPath.return_to_society, max_length=20)
+    status: str = Field(default=PersonStatus.pre_release, max_length=20, index=True)
+    risk_level: str = Field(default=RiskLevel.low, max_length=10)
+    assigned_officer_id: uuid.UUID | None = fk("user.id")
+    peer_helper_id: uuid.UUID | None = fk("user.id")
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field(index=True)
+
+
+class Assignment(SQLModel, table=True):
+    """Who was responsible for a person, from when until when, and why."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    person_id: uuid.UUID = fk("person.id", nullable=False)
+    user_id: uuid.UUID = fk("user.id", nullable=False)
+    # officer or peer_helper: the part the user plays for this person
+    role: str = Field(max_length=20)
+    started_at: datetime = timestamp_field()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    assigned_by_id: uuid.UUID | None = fk("user.id", index=False)
+    reason: str = Field(default="", max_length=300)
+    created_at: datetime = timestamp_field()
+
+
+class Visit(SQLModel, table=True):
+    """One contact with a person, or one failed attempt at it."""
+
+    __table_args__ = (Index("ix_visit_person_occurred", "person_id", "occurred_at"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    version: int = Field(default=1)
+    person_id: uuid.UUID = fk("person.id", nullable=False, index=False)
+    author_id: uuid.UUID = fk("user.id", nullable=False)
+    kind: str = Field(max_length=30)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    duration_minutes: int | None = None
+    location: str | None = Field(default=None, max_length=20)
+    participants: list[str] = Field(default_factory=list, sa_type=JSON)
+    # a failed attempt (no answer, not at home) does not count as contact
+    failure_reason: str | None = Field(default=None, max_length=30)
+    mood: int | None = None
+    craving: int | None = None
+    risk_flags: list[str] = Field(default_factory=list, sa_type=JSON)
+    help_given: list[str] = Field(default_factory=list, sa_type=JSON)
+    difficulties: list[str] = Field(default_factory=list, sa_type=JSON)
+    agreed_actions: str = Field(default="", sa_type=String)
+    notes: str = Field(default="", sa_type=String)
+    next_contact_on: date | None = None
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field(index=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which record, when and from where: the attributable trail."""
+
+    __table_args__ = (Index("ix_auditevent_person_at", "person_id", "at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    at: datetime = timestamp_field(index=True)
+    user_id: uuid.UUID | None = fk("user.id")
+    action: str = Field(max_length=40, index=True)
+    person_id: uuid.UUID | None = fk("person.id", index=False)
+    target_type: str | None = Field(default=None, max_length=30)
+    target_id: str | None = Field(default=None, max_length=64)
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=300)
+    details: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+__all__ = [
+    "Assignment",
+    "AuditEvent",
+    "Person",
+    "PersonStatus",
+    "RiskLevel",
+    "Role",
+    "SupportPath",
+    "Unit",
+    "User",
+    "Visit",
+    "VisitKind",
+    "VisitLocation",
+]

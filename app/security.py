@@ -1,0 +1,78 @@
+"""Sessions, the signed-in user, and the headers every response carries."""
+
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+
+from app.db import get_session
+from app.extensions import login_manager
+from app.models import User
+
+# everything the page runs is a file under static/: no inline script, no eval, no CDN
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    try:
+        key = uuid.UUID(user_id)
+    except ValueError:
+        return None
+    user = get_session().get(User, key)
+    return user if user is not None and user.active else None
+
+
+def _expire_idle_session():
+    """Sign out a session left unused longer than the idle timeout."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = datetime.now(UTC).timestamp()
+    seen = session.get("seen", now)
+    if now - seen > current_app.config["CLOVER_IDLE_TIMEOUT"].total_seconds():
+        logout_user()
+        session.clear()
+        flash(_l("You were signed out after a period of inactivity."), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    session["seen"] = now
+    session.permanent = True
+    return None
+
+
+def _secure_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint != "static":
+        # pages carry personal data: never in a shared or HTTP cache
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    app.before_request(_expire_idle_session)
+    app.after_request(_secure_headers)

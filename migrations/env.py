@@ -1,0 +1,42 @@
+"""Alembic environment: SQLModel.metadata, batch mode on SQLite, DDL in one transaction."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from app.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _engine():
+    engine = config.attributes.get("engine")
+    if engine is not None:
+        return engine
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        from app import ROOT
+        from app.config import load_config
+
+        url = load_config(ROOT / "instance")["DATABASE_URL"]
+    return make_engine(url)
+
+
+def run_migrations_online() -> None:
+    engine = _engine()
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_type=True,
+            render_as_batch=True,
+            transactional_ddl=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (SQL script) migrations are not supported; run against a database")
+run_migrations_online()

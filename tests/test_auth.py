@@ -1,0 +1,137 @@
+"""Signing in and out, the `next` redirect, sessions and CSRF."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.models import AuditEvent, User
+from tests.conftest import PASSWORD, csrf_from
+
+
+def test_login_lands_on_today_and_records_it(client, auth, make_user, db):
+    make_user("officer1", display_name="陈雪梅")
+    response = auth.login("officer1")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    today = client.get("/")
+    assert "陈雪梅" in today.text
+    events = db.exec(select(AuditEvent).where(AuditEvent.action == "login")).all()
+    assert len(events) == 1 and events[0].ip == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("officer1", "wrong-password"), ("nobody", PASSWORD), ("OFFICER1 ", "wrong")],
+)
+def test_bad_credentials_are_refused_with_one_message(client, auth, make_user, username, password):
+    make_user("officer1")
+    response = auth.login(username, password)
+    assert response.status_code == 200
+    assert "用户名或密码错误" in response.text
+    assert client.get("/").status_code == 302
+
+
+def test_username_is_not_case_sensitive(client, auth, make_user):
+    make_user("officer1")
+    assert auth.login(" Officer1", PASSWORD).headers["Location"] == "/"
+
+
+def test_inactive_user_cannot_sign_in(auth, make_user, db):
+    user = make_user("officer1")
+    user.active = False
+    db.add(user)
+    db.commit()
+    assert auth.login("officer1").status_code == 200
+
+
+def test_login_form_without_csrf_token_is_rejected(client, make_user):
+    make_user("officer1")
+    response = client.post("/auth/login", data={"username": "officer1", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "表单已过期" in response.text
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("/people/", "/people/"),
+        ("/settings/?tab=1", "/settings/?tab=1"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_next_redirect_stays_on_site(auth, make_user, next_url, expected):
+    make_user("officer1")
+    response = auth.login("officer1", next_url=next_url)
+    assert response.headers["Location"] == expected
+
+
+def test_protected_page_sends_to_login_with_next(client):
+    response = client.get("/people/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_login_starts_a_new_session(client, auth, make_user):
+    make_user("officer1")
+    client.get("/auth/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    auth.login("officer1")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"]
+
+
+def test_logout_ends_the_session(client, auth, make_user):
+    make_user("officer1")
+    auth.login("officer1")
+    response = auth.logout()
+    assert response.headers["Location"] == "/auth/login"
+    assert client.get("/").status_code == 302
+
+
+def test_logout_needs_post_with_token(client, auth, make_user):
+    make_user("officer1")
+    auth.login("officer1")
+    assert client.get("/auth/logout").status_code == 405
+    assert client.post("/auth/logout").status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_idle_session_expires(app, client, auth, make_user):
+    make_user("officer1")
+    auth.login("officer1")
+    idle = app.config["CLOVER_IDLE_TIMEOUT"] + timedelta(minutes=1)
+    with client.session_transaction() as session:
+        session["seen"] -= idle.total_seconds()
+    response = client.get("/people/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+    assert client.get("/").status_code == 302
+
+
+def test_activity_keeps_the_session_alive(app, client, auth, make_user):
+    make_user("officer1")
+    auth.login("officer1")
+    almost = app.config["CLOVER_IDLE_TIMEOUT"] - timedelta(minutes=1)
+    with client.session_transaction() as session:
+        session["seen"] -= almost.total_seconds()
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen"] -= almost.total_seconds()
+    assert client.get("/").status_code == 200
+
+
+def test_passwords_are_stored_with_scrypt(make_user, db):
+    make_user("officer1")
+    user = db.exec(select(User)).one()
+    assert user.password_hash.startswith("scrypt:")
+    assert PASSWORD not in user.password_hash
+
+
+def test_login_page_carries_a_csrf_token(client):
+    assert csrf_from(client.get("/auth/login").text)

@@ -1,0 +1,144 @@
+"""The policy module: who sees whom, and what a refusal reveals."""
+
+import uuid
+
+import pytest
+from sqlmodel import select
+from werkzeug.exceptions import Forbidden, NotFound
+
+from app.accounts import create_unit
+from app.models import Person
+from app.policy import Action, can, people_scope, require
+
+
+@pytest.fixture
+def world(db, unit, make_user):
+    """Two units; an officer, a peer helper and people with and without them."""
+    other_unit = create_unit(db, name="另一个工作室")
+    db.commit()
+    users = {
+        "admin": make_user("admin", role="admin"),
+        "supervisor": make_user("supervisor", role="supervisor"),
+        "other_supervisor": make_user("sup2", role="supervisor", unit_id=other_unit.id),
+        "officer": make_user("officer1"),
+        "other_officer": make_user("officer2"),
+        "helper": make_user("helper1", role="peer_helper"),
+    }
+    people = {
+        "mine": Person(
+            unit_id=unit.id,
+            name="张晓梅",
+            assigned_officer_id=users["officer"].id,
+            peer_helper_id=users["helper"].id,
+        ),
+        "colleague": Person(
+            unit_id=unit.id, name="李红", assigned_officer_id=users["other_officer"].id
+        ),
+        "elsewhere": Person(unit_id=other_unit.id, name="王芳"),
+    }
+    db.add_all(people.values())
+    db.commit()
+    return users, people
+
+
+VISIBLE = {
+    "admin": {"mine", "colleague", "elsewhere"},
+    "supervisor": {"mine", "colleague"},
+    "other_supervisor": {"elsewhere"},
+    "officer": {"mine"},
+    "other_officer": {"colleague"},
+    "helper": {"mine"},
+}
+
+
+@pytest.mark.parametrize("who", sorted(VISIBLE))
+def test_scope_and_can_agree_on_who_is_visible(db, world, who):
+    users, people = world
+    user = users[who]
+    names_by_key = {person.name: key for key, person in people.items()}
+    in_scope = {names_by_key[p.name] for p in db.exec(select(Person).where(people_scope(user)))}
+    assert in_scope == VISIBLE[who]
+    allowed = {key for key, person in people.items() if can(user, Action.person_view, person)}
+    assert allowed == VISIBLE[who]
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "allowed"),
+    [
+        ("admin", Action.user_manage, True),
+        ("supervisor", Action.user_manage, False),
+        ("officer", Action.unit_manage, False),
+        ("supervisor", Action.person_create, True),
+        ("officer", Action.person_create, False),
+        ("helper", Action.person_create, False),
+        ("supervisor", Action.report_view, True),
+        ("officer", Action.report_view, False),
+    ],
+)
+def test_role_actions(world, who, action, allowed):
+    users, _ = world
+    assert can(users[who], action) is allowed
+
+
+def test_officer_may_record_only_for_her_people(world):
+    users, people = world
+    assert can(users["officer"], Action.visit_create, people["mine"])
+    assert not can(users["officer"], Action.visit_create, people["colleague"])
+
+
+def test_refusal_on_a_person_is_not_found_and_elsewhere_forbidden(world):
+    users, people = world
+    with pytest.raises(NotFound):
+        require(users["officer"], Action.person_view, people["colleague"])
+    with pytest.raises(Forbidden):
+        require(users["officer"], Action.user_manage)
+
+
+def test_deactivated_user_sees_nobody(db, world):
+    users, people = world
+    officer = users["officer"]
+    officer.active = False
+    assert not can(officer, Action.person_view, people["mine"])
+    assert db.exec(select(Person).where(people_scope(officer))).all() == []
+
+
+def test_anonymous_may_do_nothing(world):
+    _, people = world
+    assert not can(None, Action.person_view, people["mine"])
+
+
+def test_officer_asking_for_someone_elses_ledger_gets_404(client, auth, world):
+    _, people = world
+    auth.login("officer1")
+    response = client.get(f"/people/{people['colleague'].id}")
+    assert response.status_code == 404
+    assert "李红" not in response.text
+    assert client.get(f"/people/{uuid.uuid4()}").status_code == 404
+    assert "张晓梅" in client.get(f"/people/{people['mine'].id}").text
+
+
+@pytest.mark.parametrize(
+    ("who", "shown", "hidden"),
+    [
+        ("officer1", {"张晓梅"}, {"李红", "王芳"}),
+        ("helper1", {"张晓梅"}, {"李红", "王芳"}),
+        ("supervisor", {"张晓梅", "李红"}, {"王芳"}),
+        ("admin", {"张晓梅", "李红", "王芳"}, set()),
+    ],
+)
+def test_people_list_shows_only_the_users_people(client, auth, world, who, shown, hidden):
+    auth.login(who)
+    page = client.get("/people/").text
+    assert all(name in page for name in shown)
+    assert not any(name in page for name in hidden)
+
+
+def test_viewing_a_ledger_is_audited(client, auth, world, db):
+    from app.models import AuditEvent
+
+    _, people = world
+    auth.login("officer1")
+    client.get(f"/people/{people['mine'].id}")
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "person_view")).one()
+    assert event.person_id == people["mine"].id
+    assert event.user_agent is not None

@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.types import UTCDateTime, utcnow
@@ -22,6 +22,10 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+FIRST_CONTACT_DAYS = 7
+PRE_RELEASE_DAYS = 180
 
 
 class Role(StrEnum):
@@ -91,11 +95,29 @@ def fk(target: str, *, nullable: bool = True, index: bool = True, **kwargs):
     )
 
 
+def default_cadence() -> list[dict]:
+    """The studio's usual follow-up rhythm after release, phase by phase.
+
+    Each phase covers days since release up to `until_day` (None: no end) and asks
+    for a contact every `every_days`; the first contact is due within
+    `FIRST_CONTACT_DAYS` of release and a pre-release contact `PRE_RELEASE_DAYS` before it.
+    """
+    return [
+        {"until_day": 90, "every_days": 14},
+        {"until_day": 365, "every_days": 30},
+        {"until_day": None, "every_days": 90},
+    ]
+
+
 class Unit(SQLModel, table=True):
     """A facility or team: the boundary of a supervisor's view."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=120, unique=True)
+    # defaults for new support plans and the rules of this unit
+    default_cadence: list[dict] = Field(default_factory=default_cadence, sa_type=JSON)
+    visit_edit_window_hours: int = Field(default=72)
+    lost_contact_after_days: int = Field(default=60)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 
@@ -205,6 +227,48 @@ class Visit(SQLModel, table=True):
     updated_at: datetime = timestamp_field(index=True)
 
 
+class Consent(SQLModel, table=True):
+    """One version of a person's support application (回归社会心理帮扶申请表).
+
+    A change adds a new version; earlier versions stay readable. The latest version
+    is the one in force; `withdrawn_at` on it means consent is withdrawn.
+    """
+
+    __table_args__ = (UniqueConstraint("person_id", "version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    person_id: uuid.UUID = fk("person.id", nullable=False)
+    version: int = Field(default=1)
+    signed_on: date
+    # what she agrees to: follow_up_visits, phone_contact, family_contact, share_with_partners
+    consents: dict = Field(default_factory=dict, sa_type=JSON)
+    # the help she asks for: family, work, housing, health, documents, psychological
+    help_requested: list[str] = Field(default_factory=list, sa_type=JSON)
+    preferred_contact_times: str = Field(default="", max_length=200)
+    taken_by_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_reason: str = Field(default="", max_length=300)
+    created_at: datetime = timestamp_field()
+
+
+class SupportPlan(SQLModel, table=True):
+    """One version of a person's individual support plan (一人一策)."""
+
+    __table_args__ = (UniqueConstraint("person_id", "version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    person_id: uuid.UUID = fk("person.id", nullable=False)
+    version: int = Field(default=1)
+    goals: str = Field(default="", sa_type=String)
+    focus_areas: list[str] = Field(default_factory=list, sa_type=JSON)
+    # follow-up rhythm by phase, in the shape of default_cadence()
+    cadence: list[dict] = Field(default_factory=default_cadence, sa_type=JSON)
+    contact_kinds: list[str] = Field(default_factory=list, sa_type=JSON)
+    review_on: date | None = None
+    author_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    created_at: datetime = timestamp_field()
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what to which record, when and from where: the attributable trail."""
 
@@ -225,6 +289,8 @@ class AuditEvent(SQLModel, table=True):
 __all__ = [
     "Assignment",
     "AuditEvent",
+    "Consent",
+    "SupportPlan",
     "Person",
     "PersonStatus",
     "RiskLevel",

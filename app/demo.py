@@ -133,7 +133,8 @@ def _visits(person: Person, authors: list, today: date, rng: random.Random, zone
     end = (
         today - timedelta(days=rng.randint(40, 90))
         if person.status in (PersonStatus.lost_contact, PersonStatus.closed)
-        else today
+        # the last contact lands anywhere in the past weeks: some are due, some overdue
+        else today - timedelta(days=rng.randint(0, 45))
     )
     while day <= end:
         kind = rng.choice(list(KIND_LOCATION))

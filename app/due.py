@@ -1,0 +1,133 @@
+"""Who is due: the schedule rules applied to a caseload, in a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, select
+
+from app.models import Consent, Person, PersonStatus, SupportPlan, Unit, User, Visit
+from app.policy import people_scope
+from app.schedule import ContactHistory, Due, DueState, due_status, local_date
+
+UPCOMING_DAYS = 7
+STATE_ORDER = {DueState.overdue: 0, DueState.due_today: 1, DueState.upcoming: 2}
+
+
+@dataclass(frozen=True)
+class DueItem:
+    person: Person
+    due: Due
+    last_contact_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DueCounts:
+    overdue: int = 0
+    due_today: int = 0
+    upcoming: int = 0  # within the next UPCOMING_DAYS days
+
+    @property
+    def total_due(self) -> int:
+        return self.overdue + self.due_today
+
+
+def _latest_version(model):
+    """Each person's newest row of a versioned table (consent, support plan)."""
+    newest = (
+        select(model.person_id, func.max(model.version).label("version"))
+        .group_by(model.person_id)
+        .subquery()
+    )
+    return (
+        select(model)
+        .join(
+            newest, and_(newest.c.person_id == model.person_id, newest.c.version == model.version)
+        )
+        .subquery()
+    )
+
+
+def _history_query(scope):
+    """People in scope with everything the rules need, one row each."""
+    completed = Visit.failure_reason.is_(None)
+    last = (
+        select(Visit.person_id, func.max(Visit.occurred_at).label("at"))
+        .where(completed)
+        .group_by(Visit.person_id)
+        .subquery()
+    )
+    planned = (
+        select(Visit.person_id, func.max(Visit.next_contact_on).label("on"))
+        .join(last, and_(last.c.person_id == Visit.person_id, last.c.at == Visit.occurred_at))
+        .where(completed)
+        .group_by(Visit.person_id)
+        .subquery()
+    )
+    failed = (
+        select(Visit.person_id, func.count().label("n"))
+        .outerjoin(last, last.c.person_id == Visit.person_id)
+        .where(
+            Visit.failure_reason.is_not(None),
+            or_(last.c.at.is_(None), Visit.occurred_at > last.c.at),
+        )
+        .group_by(Visit.person_id)
+        .subquery()
+    )
+    plan = _latest_version(SupportPlan)
+    consent = _latest_version(Consent)
+    return (
+        select(
+            Person,
+            last.c.at,
+            planned.c.on,
+            failed.c.n,
+            plan.c.cadence,
+            consent.c.withdrawn_at,
+            Unit.default_cadence,
+            Unit.lost_contact_after_days,
+        )
+        .join(Unit, Unit.id == Person.unit_id)
+        .outerjoin(last, last.c.person_id == Person.id)
+        .outerjoin(planned, planned.c.person_id == Person.id)
+        .outerjoin(failed, failed.c.person_id == Person.id)
+        .outerjoin(plan, plan.c.person_id == Person.id)
+        .outerjoin(consent, consent.c.person_id == Person.id)
+        .where(scope, Person.status != PersonStatus.closed)
+    )
+
+
+def due_items(session: Session, user: User, *, today: date, timezone: str) -> list[DueItem]:
+    """Everyone in the user's scope who is due, overdue or due within a week, most urgent first."""
+    horizon = today + timedelta(days=UPCOMING_DAYS)
+    items = []
+    for row in session.exec(_history_query(people_scope(user))):
+        person, last_at, planned_on, failed, cadence, withdrawn_at, default, lost_days = row
+        history = ContactHistory(
+            last_contact_on=local_date(last_at, timezone) if last_at else None,
+            failed_attempts_since=failed or 0,
+            next_planned_on=planned_on,
+        )
+        due = due_status(
+            status=person.status,
+            consent_withdrawn=withdrawn_at is not None,
+            release_date=person.release_date,
+            cadence=cadence or default,
+            history=history,
+            today=today,
+            lost_contact_after_days=lost_days,
+        )
+        if due.state != DueState.not_due and due.due_on <= horizon:
+            items.append(DueItem(person, due, last_at))
+    items.sort(key=lambda i: (STATE_ORDER[i.due.state], i.due.due_on, i.person.name))
+    return items
+
+
+def count_due(items: list[DueItem]) -> DueCounts:
+    """How many are overdue, due today and coming up."""
+    states = [item.due.state for item in items]
+    return DueCounts(
+        overdue=states.count(DueState.overdue),
+        due_today=states.count(DueState.due_today),
+        upcoming=states.count(DueState.upcoming),
+    )

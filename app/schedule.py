@@ -1,0 +1,127 @@
+"""Schedule rules: when a person's next contact is due. Plain functions, no Flask, no database.
+
+A *contact* is a visit that reached her; a failed attempt (no answer, not at home) is
+recorded but does not count, so it never resets the clock. Dates are local dates in
+the time zone the officer works in: a visit at 23:30 in Chongqing is that day.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from app.models import FIRST_CONTACT_DAYS, PRE_RELEASE_DAYS, PersonStatus
+
+FAILED_ATTEMPTS_FOR_LOST_CONTACT = 3
+
+
+class DueState(StrEnum):
+    not_due = "not_due"  # closed, paused or consent withdrawn: never on a due list
+    upcoming = "upcoming"
+    due_today = "due_today"
+    overdue = "overdue"
+
+
+class DueReason(StrEnum):
+    pre_release = "pre_release"  # meet her about six months before release
+    first_contact = "first_contact"  # within 7 days after release
+    cadence = "cadence"  # the support plan's rhythm for her phase
+    planned = "planned"  # the date agreed at the last contact
+
+
+@dataclass(frozen=True)
+class ContactHistory:
+    """What the rules need to know of a person's visits, in local dates."""
+
+    last_contact_on: date | None = None
+    failed_attempts_since: int = 0  # failed attempts after the last contact, in a row
+    next_planned_on: date | None = None  # agreed at the last contact
+
+
+@dataclass(frozen=True)
+class Due:
+    state: DueState
+    due_on: date | None = None
+    reason: DueReason | None = None
+    days_overdue: int = 0
+    suggest_lost_contact: bool = False
+
+
+NOT_DUE = Due(DueState.not_due)
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    """The calendar day of an aware moment in a time zone."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def interval_for(cadence: list[dict], days_since_release: int) -> int:
+    """Days between contacts in the cadence phase that covers this day after release.
+
+    A phase applies while days_since_release < until_day; the last phase has no end.
+    """
+    for phase in cadence:
+        until = phase.get("until_day")
+        if until is None or days_since_release < until:
+            return int(phase["every_days"])
+    return int(cadence[-1]["every_days"]) if cadence else 30
+
+
+def next_due_on(
+    *, release_date: date | None, cadence: list[dict], history: ContactHistory, today: date
+) -> tuple[date, DueReason]:
+    """The date the next contact is due, and why."""
+    last = history.last_contact_on
+    if release_date is not None and today < release_date:
+        pre_release_on = release_date - timedelta(days=PRE_RELEASE_DAYS)
+        if last is None or last < pre_release_on:
+            return pre_release_on, DueReason.pre_release
+        return release_date + timedelta(days=FIRST_CONTACT_DAYS), DueReason.first_contact
+    if release_date is not None and (last is None or last < release_date):
+        return release_date + timedelta(days=FIRST_CONTACT_DAYS), DueReason.first_contact
+    if last is None:
+        # no release date known and never met: due now
+        return today, DueReason.first_contact
+    if history.next_planned_on is not None and history.next_planned_on > last:
+        return history.next_planned_on, DueReason.planned
+    days_since_release = (last - release_date).days if release_date is not None else 0
+    return last + timedelta(days=interval_for(cadence, days_since_release)), DueReason.cadence
+
+
+def suggests_lost_contact(
+    *, release_date: date | None, history: ContactHistory, today: date, after_days: int
+) -> bool:
+    """Three failed attempts in a row, or no contact for `after_days` since release."""
+    if release_date is not None and today < release_date:
+        return False
+    if history.failed_attempts_since >= FAILED_ATTEMPTS_FOR_LOST_CONTACT:
+        return True
+    since = history.last_contact_on or release_date
+    if release_date is not None and history.last_contact_on is not None:
+        since = max(history.last_contact_on, release_date)
+    return since is not None and (today - since).days >= after_days
+
+
+def due_status(
+    *,
+    status: str,
+    consent_withdrawn: bool,
+    release_date: date | None,
+    cadence: list[dict],
+    history: ContactHistory,
+    today: date,
+    lost_contact_after_days: int = 60,
+) -> Due:
+    """Where a person stands today: upcoming, due today, overdue (by how many days), or not due."""
+    if consent_withdrawn or status in (PersonStatus.closed, PersonStatus.paused):
+        return NOT_DUE
+    due_on, reason = next_due_on(
+        release_date=release_date, cadence=cadence, history=history, today=today
+    )
+    lost = status != PersonStatus.lost_contact and suggests_lost_contact(
+        release_date=release_date, history=history, today=today, after_days=lost_contact_after_days
+    )
+    if due_on < today:
+        return Due(DueState.overdue, due_on, reason, (today - due_on).days, lost)
+    state = DueState.due_today if due_on == today else DueState.upcoming
+    return Due(state, due_on, reason, 0, lost)

@@ -64,7 +64,7 @@ def test_migrations_keep_existing_data(empty_engine):
         )
         connection.execute(
             text(
-                "INSERT INTO \"user\" (id, username, display_name, password_hash, role, unit_id,"
+                'INSERT INTO "user" (id, username, display_name, password_hash, role, unit_id,'
                 " locale, timezone, active, created_at, updated_at) VALUES (:id, 'o', 'o', 'x',"
                 " 'officer', :unit, 'zh_Hans', 'Asia/Shanghai', true, :t, :t)"
             ),

@@ -67,6 +67,17 @@ class VisitKind(StrEnum):
     attempt = "attempt"
 
 
+class RiskFlag(StrEnum):
+    """Risks an officer can flag on a visit; self_harm alerts the supervisor at once."""
+
+    relapse_signs = "relapse_signs"
+    family_conflict = "family_conflict"
+    no_income = "no_income"
+    no_housing = "no_housing"
+    health_problem = "health_problem"
+    self_harm = "self_harm"
+
+
 class VisitLocation(StrEnum):
     home = "home"
     phone = "phone"
@@ -294,6 +305,7 @@ __all__ = [
     "Person",
     "PersonStatus",
     "RiskLevel",
+    "RiskFlag",
     "Role",
     "SupportPath",
     "Unit",

@@ -7,24 +7,19 @@ from app.models import Person, PersonStatus, User, Visit
 from app.policy import people_scope
 
 
-def last_contact_subquery():
-    """Each person's latest completed contact (failed attempts do not count)."""
+def last_contact_at():
+    """A person's latest completed contact (failed attempts do not count), per row."""
     return (
-        select(Visit.person_id, func.max(Visit.occurred_at).label("last_contact_at"))
-        .where(Visit.failure_reason.is_(None))
-        .group_by(Visit.person_id)
-        .subquery()
+        select(func.max(Visit.occurred_at))
+        .where(Visit.person_id == Person.id, Visit.failure_reason.is_(None))
+        .scalar_subquery()
+        .label("last_contact_at")
     )
 
 
 def caseload_query(user: User, *, include_closed: bool = False) -> Select:
-    """People in this user's scope joined to their last contact, one row each."""
-    last = last_contact_subquery()
-    query = (
-        select(Person, last.c.last_contact_at)
-        .outerjoin(last, last.c.person_id == Person.id)
-        .where(people_scope(user))
-    )
+    """People in this user's scope with their last contact, one row each."""
+    query = select(Person, last_contact_at()).where(people_scope(user))
     if not include_closed:
         query = query.where(Person.status != PersonStatus.closed)
     return query

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.models import Consent, Person, PersonStatus, SupportPlan, Unit, User, Visit
@@ -32,67 +33,60 @@ class DueCounts:
         return self.overdue + self.due_today
 
 
-def _latest_version(model):
-    """Each person's newest row of a versioned table (consent, support plan)."""
-    newest = (
-        select(model.person_id, func.max(model.version).label("version"))
-        .group_by(model.person_id)
-        .subquery()
-    )
+def _newest(model, column):
+    """A column of each person's newest row of a versioned table (consent, support plan)."""
     return (
-        select(model)
-        .join(
-            newest, and_(newest.c.person_id == model.person_id, newest.c.version == model.version)
-        )
-        .subquery()
+        select(column)
+        .where(model.person_id == Person.id)
+        .order_by(model.version.desc())
+        .limit(1)
+        .scalar_subquery()
     )
 
 
 def _history_query(scope):
-    """People in scope with everything the rules need, one row each."""
+    """People in scope with everything the rules need, one row each.
+
+    Correlated subqueries per person ride the (person_id, occurred_at) index, so the cost
+    follows the size of the caseload, not of the whole visit table.
+    """
     completed = Visit.failure_reason.is_(None)
-    last = (
-        select(Visit.person_id, func.max(Visit.occurred_at).label("at"))
-        .where(completed)
-        .group_by(Visit.person_id)
-        .subquery()
+    last_at = (
+        select(func.max(Visit.occurred_at))
+        .where(Visit.person_id == Person.id, completed)
+        .correlate(Person)  # also inside failed_since, two levels down
+        .scalar_subquery()
     )
-    planned = (
-        select(Visit.person_id, func.max(Visit.next_contact_on).label("on"))
-        .join(last, and_(last.c.person_id == Visit.person_id, last.c.at == Visit.occurred_at))
-        .where(completed)
-        .group_by(Visit.person_id)
-        .subquery()
+    planned_on = (
+        select(Visit.next_contact_on)
+        .where(Visit.person_id == Person.id, completed)
+        .order_by(Visit.occurred_at.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    failed = (
-        select(Visit.person_id, func.count().label("n"))
-        .outerjoin(last, last.c.person_id == Visit.person_id)
+    attempt = aliased(Visit)
+    failed_since = (
+        select(func.count())
+        .select_from(attempt)
         .where(
-            Visit.failure_reason.is_not(None),
-            or_(last.c.at.is_(None), Visit.occurred_at > last.c.at),
+            attempt.person_id == Person.id,
+            attempt.failure_reason.is_not(None),
+            or_(last_at.is_(None), attempt.occurred_at > last_at),
         )
-        .group_by(Visit.person_id)
-        .subquery()
+        .scalar_subquery()
     )
-    plan = _latest_version(SupportPlan)
-    consent = _latest_version(Consent)
     return (
         select(
             Person,
-            last.c.at,
-            planned.c.on,
-            failed.c.n,
-            plan.c.cadence,
-            consent.c.withdrawn_at,
+            last_at,
+            planned_on,
+            failed_since,
+            _newest(SupportPlan, SupportPlan.cadence),
+            _newest(Consent, Consent.withdrawn_at),
             Unit.default_cadence,
             Unit.lost_contact_after_days,
         )
         .join(Unit, Unit.id == Person.unit_id)
-        .outerjoin(last, last.c.person_id == Person.id)
-        .outerjoin(planned, planned.c.person_id == Person.id)
-        .outerjoin(failed, failed.c.person_id == Person.id)
-        .outerjoin(plan, plan.c.person_id == Person.id)
-        .outerjoin(consent, consent.c.person_id == Person.id)
         .where(scope, Person.status != PersonStatus.closed)
     )
 

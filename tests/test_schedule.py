@@ -356,3 +356,41 @@ def test_due_list_is_scoped_by_policy(db, caseload, make_user):
     _, today, _ = caseload
     other = make_user("officer2")
     assert due_items(db, other, today=today, timezone="Asia/Chongqing") == []
+
+
+def test_failed_attempts_count_per_person_since_her_last_contact(db, unit, make_user):
+    """Three failed attempts after her last contact suggest lost contact; others are untouched."""
+    officer = make_user("officer1")
+    today = date(2026, 6, 15)
+    noon = datetime(2026, 6, 15, 4, tzinfo=UTC)
+    unreachable = Person(
+        unit_id=unit.id,
+        name="失联",
+        release_date=today - days(300),
+        status="active",
+        assigned_officer_id=officer.id,
+    )
+    reachable = Person(
+        unit_id=unit.id,
+        name="联系上",
+        release_date=today - days(300),
+        status="active",
+        assigned_officer_id=officer.id,
+    )
+    db.add_all([unreachable, reachable])
+    db.flush()
+    db.add(_visit(unreachable, officer, noon - days(40)))
+    for n in (30, 20, 10):
+        db.add(
+            _visit(unreachable, officer, noon - days(n), kind="attempt", failure_reason="no_answer")
+        )
+    # her colleague's later contact must not hide those attempts
+    db.add(_visit(reachable, officer, noon - days(25)))
+    db.add(_visit(reachable, officer, noon - days(1), kind="attempt", failure_reason="no_answer"))
+    db.commit()
+    items = {
+        i.person.name: i for i in due_items(db, officer, today=today, timezone="Asia/Chongqing")
+    }
+    assert items["失联"].due.suggest_lost_contact is True
+    assert items["失联"].due.due_on == today - days(10)  # attempts did not reset the clock
+    assert items["联系上"].due.suggest_lost_contact is False

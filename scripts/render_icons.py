@@ -14,6 +14,8 @@ RENDERS = [
     ("clover-maskable.svg", "clover-maskable-512.png", 512),
 ]
 
+RESIZE = "(svg, n) => { svg.setAttribute('width', n); svg.setAttribute('height', n); }"
+
 
 def main() -> None:
     with sync_playwright() as playwright:
@@ -22,10 +24,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": size, "height": size})
             svg = (ICONS / source).read_text()
             page.set_content(f"<body style='margin:0'>{svg}</body>")
-            page.locator("svg").evaluate(
-                "(svg, size) => { svg.setAttribute('width', size); svg.setAttribute('height', size); }",
-                size,
-            )
+            page.locator("svg").evaluate(RESIZE, size)
             page.screenshot(path=str(ICONS / target), omit_background=True)
             page.close()
         browser.close()

@@ -28,7 +28,7 @@ def render_offline_page() -> str:
                 }
             )
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return render_template("offline/page.html", notices=notices, shell=True)
+        return render_template("offline/page.html", notices=notices, app_shell=True)
 
 
 @bp.get("/offline")

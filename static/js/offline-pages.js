@@ -6,7 +6,7 @@
   "use strict";
   var LIST_URL = "/api/v1/offline/pages";
   var REFRESH_AFTER_MS = 5 * 60 * 1000;
-  var PARALLEL = 4;
+  var RETRY_AFTER_MS = 1000;
   var running = null;
 
   // the shell (offline page) has no data-user-id: it must not change who is signed in
@@ -57,17 +57,24 @@
     );
   }
 
-  // run work(item) over items, a few at a time
-  function inTurn(items, work) {
-    var next = 0;
-    function worker() {
-      if (next >= items.length) return Promise.resolve();
-      var item = items[next++];
-      return work(item).then(worker);
+  function wait(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  // one page at a time, gentle on a weak connection; a page that fails is tried once more
+  function savePages(userId, urls, savedAt) {
+    function save(url) {
+      return fetchChecked(url, "text/html")
+        .then(function (response) { return response.text(); })
+        .then(function (html) { return CloverStore.savePage(userId, url, html, savedAt); });
     }
-    var workers = [];
-    for (var i = 0; i < Math.min(PARALLEL, items.length); i++) workers.push(worker());
-    return Promise.all(workers);
+    return urls.reduce(function (chain, url) {
+      return chain.then(function () {
+        return save(url).catch(function () {
+          return wait(RETRY_AFTER_MS).then(function () { return save(url); });
+        });
+      });
+    }, Promise.resolve());
   }
 
   function download(userId) {
@@ -80,17 +87,16 @@
       .then(function (listing) {
         if (listing.user_id !== userId) throw new Error("signed in as someone else");
         var urls = listing.pages.map(function (page) { return page.url; });
-        return inTurn(urls, function (url) {
-          return fetchChecked(url, "text/html")
-            .then(function (response) { return response.text(); })
-            .then(function (html) { return CloverStore.savePage(userId, url, html, savedAt); });
-        })
+        return savePages(userId, urls, savedAt)
           .then(function () { return CloverStore.keepOnlyPages(userId, urls); })
           .then(function () { return CloverStore.setDownloadedAt(userId, savedAt); });
       })
       .then(
         function () { showStatus("saved", savedAt); },
-        function () { showStatus(navigator.onLine ? "failed" : "offline"); }
+        function (error) {
+          console.warn("offline copy not saved:", error);
+          showStatus(navigator.onLine ? "failed" : "offline");
+        }
       )
       .then(function () { running = null; });
     return running;

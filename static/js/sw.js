@@ -55,32 +55,46 @@ self.addEventListener("message", function (event) {
   }
 });
 
+// a saved page carries the same security headers the server sent with the shell
+var SECURITY_HEADERS = [
+  "Content-Security-Policy",
+  "X-Content-Type-Options",
+  "X-Frame-Options",
+  "Referrer-Policy",
+  "Permissions-Policy",
+];
+
 function offlinePage() {
-  return caches.match(SHELL.offline, { cacheName: CACHE_NAME }).then(function (cached) {
-    return cached || new Response("Offline / 离线", {
-      status: 503,
-      headers: { "Content-Type": "text/plain; charset=utf-8" },
-    });
+  return caches.match(SHELL.offline, { cacheName: CACHE_NAME });
+}
+
+function lastResort() {
+  return new Response("Offline / 离线", {
+    status: 503,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
   });
 }
 
 // the signed-in user's saved copy of this page, else the offline page
 function savedCopy(url) {
   var key = url.pathname + url.search;
-  return CloverStore.currentUser()
+  var page = CloverStore.currentUser()
     .then(function (userId) { return CloverStore.readPage(userId, key); })
-    .catch(function () { return null; })
-    .then(function (page) {
-      if (!page) return offlinePage();
-      return new Response(page.html, {
-        status: 200,
-        headers: {
-          "Content-Type": "text/html; charset=utf-8",
-          "Cache-Control": "no-store",
-          "X-Clover-Saved-At": page.savedAt,
-        },
-      });
+    .catch(function () { return null; });
+  return Promise.all([page, offlinePage()]).then(function (found) {
+    var saved = found[0];
+    var offline = found[1];
+    if (!saved) return offline || lastResort();
+    var headers = new Headers({
+      "Content-Type": "text/html; charset=utf-8",
+      "Cache-Control": "no-store",
+      "X-Clover-Saved-At": saved.savedAt,
     });
+    SECURITY_HEADERS.forEach(function (name) {
+      if (offline && offline.headers.has(name)) headers.set(name, offline.headers.get(name));
+    });
+    return new Response(saved.html, { status: 200, headers: headers });
+  });
 }
 
 function navigate(request) {

@@ -85,6 +85,8 @@ def test_the_app_is_installable(browser_type, browser_type_launch_args, live_ser
 def test_the_caseload_opens_offline(page, context, live_server, demo):
     officer, people = caseload_of(demo, "officer1")
     person = people[0]
+    console = []
+    page.on("console", lambda message: console.append(message.text))
     sign_in(page, live_server, "officer1")
     wait_until_saved(page)
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/sw.js")
@@ -107,6 +109,9 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
 
     response = page.goto(f"{live_server}/people/{person.id}")
     assert response.from_service_worker
+    # a saved page runs under the same strict policy as one from the server
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-clover-saved-at"]
     expect(page.get_by_role("heading", name=person.name, level=1)).to_be_visible()
     page.goto(f"{live_server}/people/")
     expect(page.get_by_text(person.name).first).to_be_visible()
@@ -120,6 +125,7 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
     context.set_offline(False)
     page.goto(f"{live_server}/settings/")
     expect(page.get_by_role("heading", name="设置", level=1)).to_be_visible()
+    assert not [text for text in console if "Content Security Policy" in text]
 
 
 def test_another_user_never_gets_the_first_users_pages(page, context, live_server, demo):

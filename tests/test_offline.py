@@ -257,3 +257,11 @@ def test_every_kept_page_is_never_stored_in_an_http_cache(client, auth, caseload
     # the shell, by contrast, is the same for everyone and may be cached
     with client.get("/static/js/offline-store.js") as static:
         assert static.headers.get("Cache-Control") != "no-store"
+
+
+def test_checking_for_a_new_worker_leaves_the_page_alone(client, auth, caseloads):
+    """The browser fetches /sw.js at any moment: it must not eat a message meant for a page."""
+    auth.login("officer1")
+    auth.post_form("/settings/", {"locale": "zh_Hans", "timezone": "Asia/Shanghai"})
+    client.get("/sw.js")
+    assert "设置已保存。" in client.get("/settings/").text

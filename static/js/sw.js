@@ -50,9 +50,6 @@ self.addEventListener("activate", function (event) {
 
 self.addEventListener("message", function (event) {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
-  if (event.data && event.data.type === "VERSION" && event.ports[0]) {
-    event.ports[0].postMessage({ version: SHELL.version });
-  }
 });
 
 // a saved page carries the same security headers the server sent with the shell
@@ -115,12 +112,18 @@ function shellAsset(request) {
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate") {
+  if (request.mode === "navigate" && request.method === "GET") {
     event.respondWith(navigate(request));
-  } else if (PRECACHED.has(url.pathname)) {
+  } else if (request.mode === "navigate") {
+    // a form posted with no connection: the offline page, not the browser's error
+    event.respondWith(
+      fetch(request).catch(function () {
+        return offlinePage().then(function (page) { return page || lastResort(); });
+      })
+    );
+  } else if (request.method === "GET" && PRECACHED.has(url.pathname)) {
     event.respondWith(shellAsset(request));
   }
   // everything else (the API, page downloads) goes to the network untouched

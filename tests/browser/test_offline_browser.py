@@ -10,6 +10,13 @@ from app.models import Person, PersonStatus, User
 
 pytestmark = pytest.mark.browser
 SHELL_PREFIX = "clover-shell-"
+POST_A_FORM = """action => {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = action;
+    document.body.append(form);
+    form.submit();
+}"""
 
 
 @pytest.fixture
@@ -122,6 +129,11 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
         expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
         expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
 
+    # a form posted with no connection gets the offline page too
+    with page.expect_navigation():
+        page.evaluate(POST_A_FORM, "/settings/")
+    expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
+
     context.set_offline(False)
     page.goto(f"{live_server}/settings/")
     expect(page.get_by_role("heading", name="设置", level=1)).to_be_visible()
@@ -218,3 +230,38 @@ def test_an_update_waits_for_the_officer_and_keeps_the_offline_data(app, page, l
         (item["id"], "waiting", {"notes": "家访"})
     ]
     assert len(stored_urls(page, officer.id)) == len(people) + 2
+
+
+def test_the_offline_store_keeps_each_users_outbox_in_order(page, live_server):
+    page.goto(f"{live_server}/auth/login")
+    result = page.evaluate(
+        """async () => {
+            const box = CloverStore.outbox;
+            const refused = await box.put({userId: "u1", kind: "visit"}).then(
+                () => "stored", error => error.name);
+            await box.put({id: "b", userId: "u1", kind: "visit", payload: {n: 2},
+                           createdAt: "2026-01-02T00:00:00Z"});
+            await box.put({id: "a", userId: "u1", kind: "person_edit", payload: {n: 1},
+                           createdAt: "2026-01-01T00:00:00Z"});
+            await box.put({id: "c", userId: "u2", kind: "visit", payload: {n: 3}});
+            const first = await box.get("a");
+            await box.put({...first, state: "attention", attempts: 1, lastError: "invalid"});
+            const before = (await box.list("u1")).map(i => [i.id, i.state, i.attempts]);
+            await box.remove("b");
+            return {refused, before, after: (await box.list("u1")).map(i => i.id),
+                    counts: [await box.count("u1"), await box.count("u2")],
+                    other: (await box.list("u2"))[0]};
+        }"""
+    )
+    assert result["refused"] == "TypeError"
+    assert result["before"] == [["a", "attention", 1], ["b", "waiting", 0]]
+    assert result["after"] == ["a"]
+    assert result["counts"] == [1, 1]
+    other = result["other"]
+    assert (other["id"], other["state"], other["attempts"], other["lastError"]) == (
+        "c",
+        "waiting",
+        0,
+        None,
+    )
+    assert other["payload"] == {"n": 3} and other["createdAt"]

@@ -107,7 +107,9 @@ def test_service_worker_is_served_from_the_root(client):
     assert response.headers["Service-Worker-Allowed"] == "/"
     assert response.headers["Cache-Control"] == "no-cache"
     assert "Set-Cookie" not in response.headers
-    shell = json.loads(re.match(r"self\.CLOVER_SHELL = (\{.*\});\n", response.text).group(1))
+    shell = json.loads(
+        re.match(r'"use strict";\nself\.CLOVER_SHELL = (\{.*\});\n', response.text).group(1)
+    )
     assert re.fullmatch(r"[0-9a-f]{16}", shell["version"])
     assert shell["offline"] == "/offline"
     assert shell["precache"] == [f"/static/{name}" for name in SHELL_FILES] + ["/offline"]

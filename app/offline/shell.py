@@ -38,4 +38,4 @@ def worker_script(
     """The service worker's source with the shell it must precache written in front."""
     shell = {"version": version, "precache": list(precache), "offline": offline_url}
     source = (static_folder / WORKER_SOURCE).read_text(encoding="utf-8")
-    return f"self.CLOVER_SHELL = {json.dumps(shell)};\n{source}"
+    return f'"use strict";\nself.CLOVER_SHELL = {json.dumps(shell)};\n{source}'

@@ -4,8 +4,8 @@
 //
 // The app shell (no personal data) lives in Cache Storage. Personal pages live only in
 // the offline store (IndexedDB, offline-store.js), under the user who downloaded them.
+// ("use strict" comes first in what the server sends, ahead of CLOVER_SHELL)
 /* global CloverStore */
-"use strict";
 
 importScripts("/static/js/offline-store.js");
 

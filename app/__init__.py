@@ -33,8 +33,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.health import bp as health_bp
+    from app.offline import bp as offline_bp
     from app.people import bp as people_bp
     from app.settings import bp as settings_bp
     from app.today import bp as today_bp
@@ -45,4 +47,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)
+    app.register_blueprint(offline_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     return app

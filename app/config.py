@@ -68,6 +68,8 @@ def load_config(instance_path: Path) -> dict:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CLOVER_TIMEZONE", "Asia/Shanghai"),
         "CLOVER_LOCALES": ("zh_Hans", "en"),
         "CLOVER_IDLE_TIMEOUT": timedelta(minutes=idle_minutes),
+        # names this release in the service worker's cache (e.g. a git commit); optional
+        "CLOVER_BUILD": os.environ.get("CLOVER_BUILD", ""),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle_minutes),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,12 +1,13 @@
-"""Translated error pages for 400, 403, 404 and 500."""
+"""Translated error pages for 400, 401, 403, 404 and 500 (JSON under the API)."""
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
+    401: (_l("Please sign in"), _l("Please sign in to continue.")),
     403: (_l("Not allowed"), _l("Your account may not do this.")),
     404: (_l("Not found"), _l("This page does not exist, or you may not see it.")),
     500: (
@@ -23,11 +24,13 @@ def render_error(error: HTTPException):
         title = MESSAGES[400][0]
     else:
         title, message = MESSAGES[code]
+    if request.path.startswith("/api/"):
+        return jsonify(error=code, title=str(title), message=str(message)), code
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
 def init_app(app: Flask) -> None:
-    for code in (400, 403, 404):
+    for code in (400, 401, 403, 404):
         app.register_error_handler(code, render_error)
     app.register_error_handler(CSRFError, render_error)
     app.register_error_handler(500, lambda error: render_error(InternalServerError()))

@@ -23,6 +23,7 @@ class Action(StrEnum):
     user_manage = "user.manage"
     unit_manage = "unit.manage"
     report_view = "report.view"
+    offline_copy = "offline.copy"
 
 
 # actions whose target is a person: a refusal must not reveal that she exists
@@ -54,9 +55,21 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.person_reveal_id,
         Action.visit_create,
         Action.report_view,
+        Action.offline_copy,
     },
-    Role.officer: {Action.person_list, Action.person_view, Action.visit_create},
-    Role.peer_helper: {Action.person_list, Action.person_view, Action.visit_create},
+    # the field roles keep their caseload on the phone; an admin has no caseload to keep
+    Role.officer: {
+        Action.person_list,
+        Action.person_view,
+        Action.visit_create,
+        Action.offline_copy,
+    },
+    Role.peer_helper: {
+        Action.person_list,
+        Action.person_view,
+        Action.visit_create,
+        Action.offline_copy,
+    },
 }
 
 

@@ -3,7 +3,17 @@
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
@@ -28,6 +38,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# the same for everyone, no personal data: cacheable, and not counted as use of a session
+PUBLIC_ENDPOINTS = {"static", "offline.service_worker"}
 
 
 @login_manager.user_loader
@@ -42,7 +54,7 @@ def load_user(user_id: str) -> User | None:
 
 def _expire_idle_session():
     """Sign out a session left unused longer than the idle timeout."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    if request.endpoint in PUBLIC_ENDPOINTS or not current_user.is_authenticated:
         return None
     now = datetime.now(UTC).timestamp()
     seen = session.get("seen", now)
@@ -50,6 +62,8 @@ def _expire_idle_session():
         logout_user()
         session.clear()
         flash(_l("You were signed out after a period of inactivity."), "info")
+        if request.blueprint == "api":
+            abort(401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     session["seen"] = now
     session.permanent = True
@@ -62,7 +76,7 @@ def _secure_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if request.endpoint != "static":
+    if request.endpoint not in PUBLIC_ENDPOINTS:
         # pages carry personal data: never in a shared or HTTP cache
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")

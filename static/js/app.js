@@ -2,12 +2,14 @@
 (function () {
   "use strict";
 
+  // the badge's label says online or offline; its count (data-sync-count) is the outbox's
   function showConnection() {
     var badge = document.getElementById("sync-state");
     if (!badge) return;
     var online = navigator.onLine;
+    var label = badge.querySelector("[data-sync-label]");
     badge.dataset.state = online ? "online" : "offline";
-    badge.textContent = online ? badge.dataset.labelOnline : badge.dataset.labelOffline;
+    label.textContent = online ? badge.dataset.labelOnline : badge.dataset.labelOffline;
   }
 
   window.addEventListener("online", showConnection);

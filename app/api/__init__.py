@@ -1,0 +1,32 @@
+"""The JSON API the phone talks to, under /api/v1/: the session cookie signs it in."""
+
+from flask import Blueprint, abort, jsonify
+from flask_login import current_user
+
+from app import audit
+from app.db import get_session
+from app.offline.pages import offline_pages
+from app.policy import Action, require
+from app.types import utcnow
+
+bp = Blueprint("api", __name__)
+
+
+@bp.before_request
+def _signed_in():
+    # an API answers 401, it does not redirect to a sign-in page
+    if not current_user.is_authenticated:
+        abort(401)
+
+
+@bp.get("/offline/pages")
+def offline_page_list():
+    """The pages of the signed-in user's caseload to keep on this phone."""
+    require(current_user, Action.offline_copy)
+    db = get_session()
+    listing = offline_pages(session=db, user=current_user)
+    audit.record(
+        db, user=current_user, action="offline_pages", details={"pages": len(listing["pages"])}
+    )
+    db.commit()
+    return jsonify(user_id=str(current_user.id), generated_at=utcnow().isoformat(), **listing)

@@ -1,0 +1,57 @@
+"""Offline use: the service worker, the offline page and the pages kept on the phone."""
+
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.offline.shell import SHELL_FILES, shell_version, worker_script
+
+bp = Blueprint("offline", __name__)
+
+
+def render_offline_page() -> str:
+    """The offline page in every language at once; the same for everyone, no personal data."""
+    notices = []
+    for locale in current_app.config["CLOVER_LOCALES"]:
+        with force_locale(locale):
+            notices.append(
+                {
+                    "lang": locale.replace("_", "-"),
+                    "title": _("You are offline"),
+                    "message": _(
+                        "This page was not saved on this phone. Today, the people list and "
+                        "the ledgers of your caseload open without a connection."
+                    ),
+                    "home": _("Open Today"),
+                }
+            )
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return render_template("offline/page.html", notices=notices, app_shell=True)
+
+
+@bp.get("/offline")
+def page():
+    return render_offline_page()
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The worker from the site root, so its scope is the whole app."""
+    static = Path(current_app.static_folder)
+    offline_url = url_for("offline.page")
+    version = shell_version(
+        static_folder=static,
+        offline_page=render_offline_page(),
+        build=current_app.config["CLOVER_BUILD"],
+    )
+    precache = [url_for("static", filename=name) for name in SHELL_FILES] + [offline_url]
+    script = worker_script(
+        static_folder=static, version=version, precache=precache, offline_url=offline_url
+    )
+    response = Response(script, mimetype="text/javascript")
+    # the browser checks for a new worker on every visit; no personal data in it
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response

@@ -1,0 +1,28 @@
+"""The pages of a caseload kept on the phone for offline use."""
+
+from math import ceil
+
+from flask import url_for
+from sqlmodel import Session, func, select
+
+from app.caseload import caseload, caseload_query
+from app.models import User
+from app.people import PAGE_SIZE
+
+# a supervisor's unit can be large: the phone keeps the ledgers longest without contact
+LEDGER_LIMIT = 300
+
+
+def offline_pages(*, session: Session, user: User) -> dict:
+    """The pages to keep for this user, Today first: the one list offline pages come from."""
+    people = [person for person, _last_contact in caseload(session, user)]
+    everyone = caseload_query(user, include_closed=True).subquery()
+    listed = session.exec(select(func.count()).select_from(everyone)).one()
+    pages = [{"kind": "today", "url": url_for("today.index")}]
+    for number in range(1, max(ceil(listed / PAGE_SIZE), 1) + 1):
+        url = url_for("people.index", page=number if number > 1 else None)
+        pages.append({"kind": "people", "url": url})
+    for person in people[:LEDGER_LIMIT]:
+        url = url_for("people.ledger", person_id=person.id)
+        pages.append({"kind": "ledger", "url": url, "person_id": str(person.id)})
+    return {"pages": pages, "truncated": len(people) > LEDGER_LIMIT}

@@ -1,0 +1,152 @@
+// Keeps the signed-in user's caseload pages in the offline store: on sign-in, on opening
+// the app (at most every few minutes), when the connection returns and on "download for
+// offline". Signing out forgets them. Every read and write goes through CloverStore.
+/* global CloverStore */
+(function () {
+  "use strict";
+  var LIST_URL = "/api/v1/offline/pages";
+  var REFRESH_AFTER_MS = 5 * 60 * 1000;
+  var RETRY_AFTER_MS = 1000;
+  var running = null;
+
+  // the shell (offline page) has no data-user-id: it must not change who is signed in
+  function declaresUser() {
+    return "userId" in document.body.dataset;
+  }
+
+  function signedInUser() {
+    return document.body.dataset.userId || null;
+  }
+
+  function mayKeepCopy() {
+    return document.body.hasAttribute("data-offline-copy");
+  }
+
+  function formatTime(iso) {
+    var options = { dateStyle: "medium", timeStyle: "short" };
+    return new Intl.DateTimeFormat(document.documentElement.lang, options).format(new Date(iso));
+  }
+
+  function showStatus(state, savedAt) {
+    document.body.dataset.offlineState = state;
+    document.querySelectorAll("[data-offline-panel]").forEach(function (panel) {
+      var labels = panel.dataset;
+      var text = {
+        never: labels.labelNever,
+        saving: labels.labelSaving,
+        saved: savedAt ? labels.labelSaved.replace("{time}", formatTime(savedAt)) : labels.labelNever,
+        failed: labels.labelFailed,
+        offline: labels.labelOffline,
+      }[state];
+      panel.dataset.state = state;
+      panel.querySelector("[data-offline-status]").textContent = text;
+      panel.querySelector("[data-offline-download]").disabled = state === "saving";
+    });
+  }
+
+  function fetchChecked(url, type) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: type } }).then(
+      function (response) {
+        var received = response.headers.get("Content-Type") || "";
+        // a redirect means the session is gone: the sign-in page is not her caseload
+        if (!response.ok || response.redirected || received.indexOf(type) !== 0) {
+          throw new Error(url + " answered " + response.status);
+        }
+        return response;
+      }
+    );
+  }
+
+  function wait(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  // one page at a time, gentle on a weak connection; a page that fails is tried once more
+  function savePages(userId, urls, savedAt) {
+    function save(url) {
+      return fetchChecked(url, "text/html")
+        .then(function (response) { return response.text(); })
+        .then(function (html) { return CloverStore.savePage(userId, url, html, savedAt); });
+    }
+    return urls.reduce(function (chain, url) {
+      return chain.then(function () {
+        return save(url).catch(function () {
+          return wait(RETRY_AFTER_MS).then(function () { return save(url); });
+        });
+      });
+    }, Promise.resolve());
+  }
+
+  function download(userId) {
+    if (running) return running;
+    showStatus("saving");
+    var savedAt = new Date().toISOString();
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
+    running = fetchChecked(LIST_URL, "application/json")
+      .then(function (response) { return response.json(); })
+      .then(function (listing) {
+        if (listing.user_id !== userId) throw new Error("signed in as someone else");
+        var urls = listing.pages.map(function (page) { return page.url; });
+        return savePages(userId, urls, savedAt)
+          .then(function () { return CloverStore.keepOnlyPages(userId, urls); })
+          .then(function () { return CloverStore.setDownloadedAt(userId, savedAt); });
+      })
+      .then(
+        function () { showStatus("saved", savedAt); },
+        function (error) {
+          console.warn("offline copy not saved:", error);
+          showStatus(navigator.onLine ? "failed" : "offline");
+        }
+      )
+      .then(function () { running = null; });
+    return running;
+  }
+
+  function refreshIfStale(userId, force) {
+    return CloverStore.downloadedAt(userId).then(function (savedAt) {
+      showStatus(savedAt ? "saved" : "never", savedAt);
+      var stale = !savedAt || Date.now() - Date.parse(savedAt) > REFRESH_AFTER_MS;
+      if (navigator.onLine && (force || stale)) return download(userId);
+      return null;
+    });
+  }
+
+  function start() {
+    if (!declaresUser() || !window.indexedDB) return;
+    var userId = signedInUser();
+    CloverStore.useUser(userId).then(function (previous) {
+      if (!userId || !mayKeepCopy()) return null;
+      // just signed in (or someone else was before): save her caseload now
+      return refreshIfStale(userId, previous !== userId);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-offline-download]");
+    var userId = signedInUser();
+    if (!button || !userId) return;
+    if (!navigator.onLine) {
+      showStatus("offline");
+      return;
+    }
+    download(userId);
+  });
+
+  window.addEventListener("online", function () {
+    var userId = signedInUser();
+    if (userId && mayKeepCopy()) refreshIfStale(userId, false);
+  });
+
+  // signing out forgets this user's pages first, then posts the form
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var userId = signedInUser();
+    if (!form.matches("[data-sign-out]") || !userId || !window.indexedDB) return;
+    event.preventDefault();
+    CloverStore.forgetUser(userId)
+      .catch(function () { return null; })
+      .then(function () { form.submit(); });
+  });
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

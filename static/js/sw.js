@@ -1,0 +1,130 @@
+// Clover's service worker, served from /sw.js so its scope is the whole app. The server
+// prepends self.CLOVER_SHELL = {version, precache, offline}: the version is a hash of
+// everything precached, so any change to the shell is a new worker and a new cache.
+//
+// The app shell (no personal data) lives in Cache Storage. Personal pages live only in
+// the offline store (IndexedDB, offline-store.js), under the user who downloaded them.
+// ("use strict" comes first in what the server sends, ahead of CLOVER_SHELL)
+/* global CloverStore */
+
+importScripts("/static/js/offline-store.js");
+
+var SHELL = self.CLOVER_SHELL;
+var CACHE_PREFIX = "clover-shell-";
+var CACHE_NAME = CACHE_PREFIX + SHELL.version;
+var PRECACHED = new Set(SHELL.precache);
+// a proxy answers these when Clover itself cannot be reached
+var UNREACHABLE = new Set([502, 503, 504]);
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(
+    caches.open(CACHE_NAME).then(function (cache) {
+      // straight from the server, without cookies: the shell is the same for everyone
+      return Promise.all(
+        SHELL.precache.map(function (url) {
+          return fetch(url, { cache: "reload", credentials: "omit" }).then(function (response) {
+            if (!response.ok) throw new Error("precache failed: " + url + " " + response.status);
+            return cache.put(url, response);
+          });
+        })
+      );
+    })
+  );
+  // no skipWaiting here: a new version waits until the officer taps "reload"
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(
+    caches
+      .keys()
+      .then(function (names) {
+        return Promise.all(
+          names
+            .filter(function (name) { return name.indexOf(CACHE_PREFIX) === 0 && name !== CACHE_NAME; })
+            .map(function (name) { return caches.delete(name); })
+        );
+      })
+      .then(function () { return self.clients.claim(); })
+  );
+});
+
+self.addEventListener("message", function (event) {
+  if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+});
+
+// a saved page carries the same security headers the server sent with the shell
+var SECURITY_HEADERS = [
+  "Content-Security-Policy",
+  "X-Content-Type-Options",
+  "X-Frame-Options",
+  "Referrer-Policy",
+  "Permissions-Policy",
+];
+
+function offlinePage() {
+  return caches.match(SHELL.offline, { cacheName: CACHE_NAME });
+}
+
+function lastResort() {
+  return new Response("Offline / 离线", {
+    status: 503,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
+}
+
+// the signed-in user's saved copy of this page, else the offline page
+function savedCopy(url) {
+  var key = url.pathname + url.search;
+  var page = CloverStore.currentUser()
+    .then(function (userId) { return CloverStore.readPage(userId, key); })
+    .catch(function () { return null; });
+  return Promise.all([page, offlinePage()]).then(function (found) {
+    var saved = found[0];
+    var offline = found[1];
+    if (!saved) return offline || lastResort();
+    var headers = new Headers({
+      "Content-Type": "text/html; charset=utf-8",
+      "Cache-Control": "no-store",
+      "X-Clover-Saved-At": saved.savedAt,
+    });
+    SECURITY_HEADERS.forEach(function (name) {
+      if (offline && offline.headers.has(name)) headers.set(name, offline.headers.get(name));
+    });
+    return new Response(saved.html, { status: 200, headers: headers });
+  });
+}
+
+function navigate(request) {
+  var url = new URL(request.url);
+  return fetch(request).then(
+    function (response) {
+      return UNREACHABLE.has(response.status) ? savedCopy(url) : response;
+    },
+    function () { return savedCopy(url); }
+  );
+}
+
+function shellAsset(request) {
+  return caches.match(request, { cacheName: CACHE_NAME }).then(function (cached) {
+    return cached || fetch(request);
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate" && request.method === "GET") {
+    event.respondWith(navigate(request));
+  } else if (request.mode === "navigate") {
+    // a form posted with no connection: the offline page, not the browser's error
+    event.respondWith(
+      fetch(request).catch(function () {
+        return offlinePage().then(function (page) { return page || lastResort(); });
+      })
+    );
+  } else if (request.method === "GET" && PRECACHED.has(url.pathname)) {
+    event.respondWith(shellAsset(request));
+  }
+  // everything else (the API, page downloads) goes to the network untouched
+});

@@ -5,8 +5,15 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for SQLite (embedded) or PostgreSQL (psycopg 3)."""
+def make_engine(url: str, *, sqlite_write_lock: bool = True) -> Engine:
+    """An engine for SQLite (embedded) or PostgreSQL (psycopg 3).
+
+    On SQLite every transaction takes the write lock when it begins (BEGIN IMMEDIATE):
+    a request that reads and then writes (a ledger view writes its audit event) would
+    otherwise fail with "database is locked" when another request wrote in between,
+    because SQLite cannot upgrade a stale read snapshot; waiting at BEGIN serialises
+    writers instead. `sqlite_write_lock=False` is for tests that hold a session open.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -23,7 +30,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_lock else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):

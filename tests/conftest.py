@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, SQLModel
 from werkzeug.serving import make_server
 
@@ -18,7 +18,7 @@ os.environ.setdefault("CLOVER_ENV", "testing")
 
 from app import create_app  # noqa: E402
 from app.accounts import create_unit, create_user  # noqa: E402
-from app.db import get_engine  # noqa: E402
+from app.db import make_engine  # noqa: E402
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct-horse-battery"
@@ -41,7 +41,6 @@ def _postgres_schema():
     if not PG_URL:
         yield None
         return
-    from app.db import make_engine
 
     engine = make_engine(PG_URL)
     with engine.begin() as connection:
@@ -79,8 +78,12 @@ def runner(app):
 @pytest.fixture
 def db(app):
     """A session on the test database, outside any request."""
-    with Session(app.extensions["clover_engine"], expire_on_commit=False) as session:
+    # its own engine without the SQLite write lock at BEGIN, so a test may keep this
+    # session open while it drives requests
+    engine = make_engine(app.config["DATABASE_URL"], sqlite_write_lock=False)
+    with Session(engine, expire_on_commit=False) as session:
         yield session
+    engine.dispose()
 
 
 @pytest.fixture
@@ -147,8 +150,8 @@ def auth(client):
 
 
 @pytest.fixture
-def count_queries(app):
-    """A context manager yielding a list that collects the SQL run inside it."""
+def count_queries():
+    """A context manager yielding a list that collects the SQL run inside it, on any engine."""
 
     @contextmanager
     def counting():
@@ -158,13 +161,11 @@ def count_queries(app):
             if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
                 statements.append(statement)
 
-        with app.app_context():
-            engine = get_engine()
-        event.listen(engine, "before_cursor_execute", before)
+        event.listen(Engine, "before_cursor_execute", before)
         try:
             yield statements
         finally:
-            event.remove(engine, "before_cursor_execute", before)
+            event.remove(Engine, "before_cursor_execute", before)
 
     return counting
 

@@ -69,7 +69,10 @@
       else if (el.type === "radio") el.checked = value === el.value;
       else el.value = value;
     });
-    if (form.elements.kind) form.elements.kind.dispatchEvent(new Event("change"));
+    if (form.elements.kind) {
+      var restored = new CustomEvent("change", { detail: { restored: true } });
+      form.elements.kind.dispatchEvent(restored);
+    }
   }
 
   function keepDrafts(form) {

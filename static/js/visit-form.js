@@ -25,8 +25,8 @@
     var form = document.getElementById("visit-form");
     if (!form) return;
     form.elements.kind.addEventListener("change", function (event) {
-      // a draft being restored sends an untrusted change: keep its place as typed
-      if (event.isTrusted) defaultLocation(form);
+      // a restored draft keeps its place as typed (see visit-draft.js)
+      if (!(event.detail && event.detail.restored)) defaultLocation(form);
       showFieldsOfKind(form);
     });
     if (form.elements.location) {

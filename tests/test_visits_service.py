@@ -164,13 +164,12 @@ def test_json_values_from_a_phone_are_accepted(db, officer, person):
 )
 def test_who_may_record_what(db, unit, make_user, who, kind, outcome):
     officer = make_user("officer1")
-    make_user("officer2")
-    make_user("supervisor", role="supervisor")
-    make_user("admin", role="admin")
     helper = make_user("helper1", role="peer_helper")
-    make_user("helper2", role="peer_helper")
+    roles = {"officer2": "officer", "helper2": "peer_helper"}
+    user = {"officer1": officer, "helper1": helper}.get(who) or make_user(
+        who, role=roles.get(who, who)
+    )
     person = make_person(db, unit, officer, peer_helper_id=helper.id)
-    user = {u.username: u for u in db.exec(select(type(officer)))}[who]
     result = record(db, user, visit_data(person, kind=kind))
     assert result.outcome == outcome
     assert count(db, Visit) == (1 if outcome == Outcome.created else 0)
@@ -287,11 +286,9 @@ def test_the_same_correction_twice_changes_nothing(db, officer, saved):
     ],
 )
 def test_the_edit_window(db, make_user, officer, saved, who, hours_later, outcome):
-    make_user("supervisor", role="supervisor")
-    make_user("officer2")
-    users = {u.username: u for u in db.exec(select(type(officer)))}
+    user = officer if who == "officer1" else make_user(who, role=who.rstrip("2"))
     now = NOW + timedelta(hours=hours_later)
-    result = edit(db, users[who], saved, now=now, notes="更正")
+    result = edit(db, user, saved, now=now, notes="更正")
     assert result.outcome == outcome
     assert db.get(Visit, uuid.UUID(saved["id"])).version == (2 if outcome == Outcome.edited else 1)
 

@@ -9,6 +9,7 @@ from sqlmodel import func, select
 from app.models import Assignment, AuditEvent, Consent, Person, Visit, VisitVersion
 from app.schedule import DueReason, DueState
 from app.signals import visit_recorded
+from app.visits.fields import clean_visit
 from app.visits.service import Outcome, edit_visit, record_visit, visit_history
 from tests.factories import NOW, make_person, visit_data
 
@@ -111,12 +112,18 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("change", "field"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
-def test_invalid_visits_are_refused_field_by_field(db, officer, person, change, field):
-    result = record(db, officer, visit_data(person, **change))
-    assert result.outcome == Outcome.invalid
-    assert list(result.errors) == [field]
-    assert all(isinstance(m, str) and m for m in result.errors[field])
-    assert count(db, Visit) == 0
+def test_invalid_values_are_named_field_by_field(change, field):
+    person = Person(id=uuid.uuid4(), unit_id=uuid.uuid4(), name="x")
+    _, errors = clean_visit(visit_data(person, **change), timezone="Asia/Shanghai", now=NOW)
+    assert list(errors) == [field]
+    assert all(isinstance(m, str) and m for m in errors[field])
+
+
+def test_an_invalid_visit_changes_nothing(db, officer, person):
+    result = record(db, officer, visit_data(person, mood="6", craving="11"))
+    assert result.outcome == Outcome.invalid and not result.saved
+    assert set(result.errors) == {"mood", "craving"}
+    assert count(db, Visit) == 0 and count(db, AuditEvent) == 0
 
 
 def test_a_failed_attempt_needs_only_kind_time_and_reason(db, officer, person):

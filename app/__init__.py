@@ -40,10 +40,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.people import bp as people_bp
     from app.settings import bp as settings_bp
     from app.today import bp as today_bp
+    from app.visits import bp as visits_bp
 
     app.register_blueprint(today_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(people_bp, url_prefix="/people")
+    app.register_blueprint(visits_bp)
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)

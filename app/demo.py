@@ -89,6 +89,22 @@ STATUS_COUNTS = {
 }
 
 
+# recent risks to show on Today, in turn; the freshest contact gets a self-harm flag
+RECENT_RISKS = (
+    ["relapse_signs"],
+    ["no_income"],
+    ["family_conflict", "no_housing"],
+    ["health_problem"],
+)
+KIND_HELP = {
+    VisitKind.home_visit: (["mother"], ["emotional_support"], ["work"]),
+    VisitKind.phone_consultation: ([], ["emotional_support"], []),
+    VisitKind.family_therapy: (["mother", "child"], ["family_mediation"], ["family"]),
+    VisitKind.parent_child_counselling: (["child"], ["family_mediation"], ["family"]),
+    VisitKind.follow_up: ([], ["relapse_prevention"], ["work", "documents"]),
+}
+
+
 class DemoRefused(RuntimeError):
     """The demo must not be loaded here."""
 
@@ -183,6 +199,29 @@ def _visits(person: Person, authors: list, today: date, rng: random.Random, zone
             )
 
 
+def _settle(visit: Visit) -> None:
+    """Recorded when it happened, with what the kind usually brings (no randomness used)."""
+    visit.created_at = visit.updated_at = visit.occurred_at
+    participants, help_given, difficulties = KIND_HELP.get(visit.kind, ([], [], []))
+    visit.participants = list(participants)
+    visit.help_given = list(help_given)
+    visit.difficulties = list(difficulties)
+
+
+def _flag_recent_risks(visits: list[Visit], today: date, zone: ZoneInfo) -> None:
+    """Risk flags on the contacts of the last three weeks, one of them a self-harm risk."""
+    since = datetime.combine(today - timedelta(days=21), time(0), tzinfo=zone)
+    recent = sorted((v for v in visits if v.occurred_at >= since), key=lambda v: v.occurred_at)
+    if not recent:
+        return
+    newest = recent.pop()
+    newest.risk_flags = ["relapse_signs", "self_harm"]
+    newest.mood, newest.craving = 1, 7
+    newest.notes = "情绪低落，流露轻生念头，已当面疏导并联系家属陪伴，报告负责人。"
+    for index, visit in enumerate(recent[::3]):
+        visit.risk_flags = RECENT_RISKS[index % len(RECENT_RISKS)]
+
+
 def load_demo(
     session: Session, *, environment: str, if_empty: bool = False, timezone: str = "Asia/Shanghai"
 ) -> str | None:
@@ -216,6 +255,7 @@ def load_demo(
     rng.shuffle(statuses)
     names: set[str] = set()
     visit_count = 0
+    recent: list[Visit] = []
     for index, status in enumerate(statuses):
         name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))
         while name in names:
@@ -278,7 +318,11 @@ def load_demo(
                 )
             )
         for visit in _visits(person, authors, today, rng, zone):
+            _settle(visit)
             session.add(visit)
             visit_count += 1
+            if status == PersonStatus.active and visit.failure_reason is None:
+                recent.append(visit)
+    _flag_recent_risks(recent, today, zone)
     session.commit()
     return f"1 unit, {len(users)} users, {len(statuses)} people, {visit_count} visits"

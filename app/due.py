@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.models import Consent, Person, PersonStatus, SupportPlan, Unit, User, Visit
 from app.policy import people_scope
-from app.schedule import ContactHistory, Due, DueState, due_status, local_date
+from app.schedule import NOT_DUE, ContactHistory, Due, DueState, due_status, local_date
 
 UPCOMING_DAYS = 7
 STATE_ORDER = {DueState.overdue: 0, DueState.due_today: 1, DueState.upcoming: 2}
@@ -91,30 +91,41 @@ def _history_query(scope):
     )
 
 
+def _due_of(row, *, today: date, timezone: str) -> DueItem:
+    person, last_at, planned_on, failed, cadence, withdrawn_at, default, lost_days = row
+    history = ContactHistory(
+        last_contact_on=local_date(last_at, timezone) if last_at else None,
+        failed_attempts_since=failed or 0,
+        next_planned_on=planned_on,
+    )
+    due = due_status(
+        status=person.status,
+        consent_withdrawn=withdrawn_at is not None,
+        release_date=person.release_date,
+        cadence=cadence or default,
+        history=history,
+        today=today,
+        lost_contact_after_days=lost_days,
+    )
+    return DueItem(person, due, last_at)
+
+
 def due_items(session: Session, user: User, *, today: date, timezone: str) -> list[DueItem]:
     """Everyone in the user's scope who is due, overdue or due within a week, most urgent first."""
     horizon = today + timedelta(days=UPCOMING_DAYS)
     items = []
     for row in session.exec(_history_query(people_scope(user))):
-        person, last_at, planned_on, failed, cadence, withdrawn_at, default, lost_days = row
-        history = ContactHistory(
-            last_contact_on=local_date(last_at, timezone) if last_at else None,
-            failed_attempts_since=failed or 0,
-            next_planned_on=planned_on,
-        )
-        due = due_status(
-            status=person.status,
-            consent_withdrawn=withdrawn_at is not None,
-            release_date=person.release_date,
-            cadence=cadence or default,
-            history=history,
-            today=today,
-            lost_contact_after_days=lost_days,
-        )
-        if due.state != DueState.not_due and due.due_on <= horizon:
-            items.append(DueItem(person, due, last_at))
+        item = _due_of(row, today=today, timezone=timezone)
+        if item.due.state != DueState.not_due and item.due.due_on <= horizon:
+            items.append(item)
     items.sort(key=lambda i: (STATE_ORDER[i.due.state], i.due.due_on, i.person.name))
     return items
+
+
+def due_for_person(session: Session, person: Person, *, today: date, timezone: str) -> Due:
+    """Where one person stands today, by the same rules and query as the due list."""
+    row = session.exec(_history_query(Person.id == person.id)).first()
+    return _due_of(row, today=today, timezone=timezone).due if row else NOT_DUE
 
 
 def count_due(items: list[DueItem]) -> DueCounts:

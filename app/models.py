@@ -234,6 +234,8 @@ class Visit(SQLModel, table=True):
     agreed_actions: str = Field(default="", sa_type=String)
     notes: str = Field(default="", sa_type=String)
     next_contact_on: date | None = None
+    # who wrote the current version when it is a correction (version > 1)
+    edited_by_id: uuid.UUID | None = fk("user.id", index=False)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(index=True)
 
@@ -297,6 +299,28 @@ class AuditEvent(SQLModel, table=True):
     details: dict = Field(default_factory=dict, sa_type=JSON)
 
 
+# --- visits: edit history ---
+
+
+class VisitVersion(SQLModel, table=True):
+    """An earlier version of a visit, kept when it is corrected: nothing is overwritten.
+
+    The current version lives in `Visit`; each correction first copies the version it
+    replaces here, with who wrote that version and when.
+    """
+
+    __table_args__ = (UniqueConstraint("visit_id", "version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    visit_id: uuid.UUID = fk("visit.id", nullable=False, index=False)
+    version: int
+    # the visit's fields as they were, in the shape of app.visits.fields.snapshot()
+    content: dict = Field(default_factory=dict, sa_type=JSON)
+    author_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    saved_at: datetime = Field(sa_type=UTCDateTime)
+    replaced_at: datetime = timestamp_field()
+
+
 __all__ = [
     "Assignment",
     "AuditEvent",
@@ -312,5 +336,6 @@ __all__ = [
     "User",
     "Visit",
     "VisitKind",
+    "VisitVersion",
     "VisitLocation",
 ]

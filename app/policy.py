@@ -4,12 +4,14 @@ Views and APIs ask `can(user, action, target)` or call `require(...)`, and scope
 queries with `people_scope(user)`; nothing else checks roles.
 """
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlmodel import Session, select
 from werkzeug.exceptions import Forbidden, NotFound
 
-from app.models import Person, Role, User
+from app.models import Assignment, Person, Role, Unit, User, Visit, VisitKind
 
 
 class Action(StrEnum):
@@ -20,10 +22,13 @@ class Action(StrEnum):
     person_assign = "person.assign"
     person_reveal_id = "person.reveal_id"
     visit_create = "visit.create"
+    visit_edit = "visit.edit"
     user_manage = "user.manage"
     unit_manage = "unit.manage"
     report_view = "report.view"
     offline_copy = "offline.copy"
+    # Today for the whole unit, grouped by officer, with fresh self-harm flags
+    unit_overview = "unit.overview"
 
 
 # actions whose target is a person: a refusal must not reveal that she exists
@@ -45,6 +50,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.user_manage,
         Action.unit_manage,
         Action.report_view,
+        Action.unit_overview,
     },
     Role.supervisor: {
         Action.person_list,
@@ -54,8 +60,10 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.person_assign,
         Action.person_reveal_id,
         Action.visit_create,
+        Action.visit_edit,
         Action.report_view,
         Action.offline_copy,
+        Action.unit_overview,
     },
     # the field roles keep their caseload on the phone; an admin has no caseload to keep
     Role.officer: {
@@ -63,14 +71,18 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.person_view,
         Action.visit_create,
         Action.offline_copy,
+        Action.visit_edit,
     },
     Role.peer_helper: {
         Action.person_list,
         Action.person_view,
         Action.visit_create,
         Action.offline_copy,
+        Action.visit_edit,
     },
 }
+# a peer helper logs talks and online check-ins, and nothing more
+PEER_HELPER_VISIT_KINDS = frozenset({VisitKind.talk, VisitKind.online_check_in})
 
 
 def people_scope(user: User) -> ColumnElement[bool]:
@@ -123,6 +135,58 @@ def require(user: User | None, action: Action, target: object = None) -> None:
     if action in PERSON_ACTIONS:
         raise NotFound()
     raise Forbidden()
+
+
+def visit_kinds_for(user: User) -> list[str]:
+    """The kinds of visit this user may record."""
+    if user.role == Role.peer_helper:
+        return [kind.value for kind in VisitKind if kind in PEER_HELPER_VISIT_KINDS]
+    return [kind.value for kind in VisitKind]
+
+
+def was_assigned(session: Session, user: User, person: Person, moment: datetime) -> bool:
+    """True when the assignment history has this user responsible for her at that moment."""
+    query = (
+        select(Assignment.id)
+        .where(
+            Assignment.person_id == person.id,
+            Assignment.user_id == user.id,
+            Assignment.role == user.role,
+            Assignment.started_at <= moment,
+            or_(Assignment.ended_at.is_(None), Assignment.ended_at > moment),
+        )
+        .limit(1)
+    )
+    return session.exec(query).first() is not None
+
+
+def may_record_visit(
+    session: Session, user: User, person: Person, *, kind: str, occurred_at: datetime
+) -> bool:
+    """May this user record a visit of this kind with her at that moment?
+
+    Her own people now, or a visit from a time she was assigned to the person: a visit
+    recorded offline before a reassignment still counts.
+    """
+    if not can(user, Action.visit_create):
+        return False
+    if user.role == Role.peer_helper and kind not in PEER_HELPER_VISIT_KINDS:
+        return False
+    if sees_person(user, person):
+        return True
+    if user.role not in (Role.officer, Role.peer_helper):
+        return False
+    return was_assigned(session, user, person, occurred_at)
+
+
+def may_edit_visit(user: User, visit: Visit, person: Person, unit: Unit, *, now: datetime) -> bool:
+    """The supervisor of her unit any time; the author within the unit's edit window."""
+    if not can(user, Action.visit_edit):
+        return False
+    if user.role == Role.supervisor:
+        return person.unit_id == user.unit_id
+    window = timedelta(hours=unit.visit_edit_window_hours)
+    return visit.author_id == user.id and now - visit.created_at <= window
 
 
 def init_app(app) -> None:

@@ -1,8 +1,10 @@
 """Events other features react to, so the write path stays one function.
 
-`visit_recorded` is sent by the visit write path after a visit is committed, with the
-visit as sender and keyword arguments `session` and `user`; reminders use it to alert a
-supervisor at once when a visit records a self-harm risk.
+`visit_recorded` is sent by the visit write path (`app.visits.service`) after a visit is
+committed, with the visit as sender and keyword arguments `session` and `user`: once when
+it is recorded (`visit.version == 1`) and again after each correction (version > 1); a
+duplicate, conflict or refusal sends nothing. Reminders use it to alert a supervisor at
+once when a visit records a self-harm risk.
 """
 
 from blinker import Namespace

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.due import count_due, due_items
+from app.due import count_due, due_for_person, due_items
 from app.models import Consent, Person, SupportPlan, Visit, default_cadence
 from app.schedule import (
     ContactHistory,
@@ -394,3 +394,35 @@ def test_failed_attempts_count_per_person_since_her_last_contact(db, unit, make_
     assert items["失联"].due.suggest_lost_contact is True
     assert items["失联"].due.due_on == today - days(10)  # attempts did not reset the clock
     assert items["联系上"].due.suggest_lost_contact is False
+
+
+# a visit late in the evening counts on that local day, wherever the officer works
+@pytest.mark.parametrize(
+    ("occurred_at", "zone", "state"),
+    [
+        (datetime(2026, 5, 16, 15, 30, tzinfo=UTC), "Asia/Chongqing", DueState.due_today),
+        (datetime(2026, 5, 16, 16, 30, tzinfo=UTC), "Asia/Chongqing", DueState.upcoming),
+        (datetime(2026, 5, 16, 16, 30, tzinfo=UTC), "UTC", DueState.due_today),
+        (datetime(2026, 5, 15, 16, 30, tzinfo=UTC), "Asia/Shanghai", DueState.due_today),
+        (datetime(2026, 5, 15, 15, 59, tzinfo=UTC), "Asia/Shanghai", DueState.overdue),
+    ],
+)
+def test_due_for_one_person_in_her_officers_time_zone(
+    db, unit, make_user, occurred_at, zone, state
+):
+    officer = make_user("officer1")
+    person = Person(unit_id=unit.id, name="张晓梅", release_date=TODAY - days(200), status="active")
+    db.add(person)
+    db.flush()
+    db.add(_visit(person, officer, occurred_at))
+    db.commit()
+    assert due_for_person(db, person, today=TODAY, timezone=zone).state == state
+
+
+def test_due_for_one_person_is_not_due_when_closed(db, unit):
+    person = Person(unit_id=unit.id, name="结案", status="closed", release_date=TODAY - days(9))
+    db.add(person)
+    db.commit()
+    assert due_for_person(db, person, today=TODAY, timezone="Asia/Shanghai").state == (
+        DueState.not_due
+    )

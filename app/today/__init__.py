@@ -1,30 +1,30 @@
-"""Today: the home page, the caseload of the signed-in user."""
-
-from itertools import groupby
+"""Today: the home page, who is due for the signed-in user."""
 
 from flask import Blueprint, render_template
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlmodel import select
 
-from app.caseload import caseload
 from app.db import get_session
-from app.models import Role, User
+from app.today.board import today_board
+from app.types import utcnow
 
 bp = Blueprint("today", __name__)
+
+DUE_REASON_LABELS = {
+    "pre_release": _l("Meeting before release"),
+    "first_contact": _l("First contact after release"),
+    "cadence": _l("Scheduled follow-up"),
+    "planned": _l("Planned contact"),
+}
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    state.app.jinja_env.globals["DUE_REASON_LABELS"] = DUE_REASON_LABELS
 
 
 @bp.get("/")
 @login_required
 def index():
-    db = get_session()
-    rows = caseload(db, current_user)
-    groups = None
-    if current_user.role in (Role.supervisor, Role.admin):
-        ids = {row[0].assigned_officer_id for row in rows}
-        officers = {u.id: u for u in db.exec(select(User).where(User.id.in_(ids)))}
-        rows = sorted(rows, key=lambda row: str(row[0].assigned_officer_id or ""))
-        groups = [
-            (officers.get(officer_id), list(items))
-            for officer_id, items in groupby(rows, key=lambda row: row[0].assigned_officer_id)
-        ]
-    return render_template("today/index.html", rows=rows, groups=groups)
+    board = today_board(get_session(), current_user, now=utcnow())
+    return render_template("today/index.html", board=board)

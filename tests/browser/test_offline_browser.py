@@ -165,7 +165,8 @@ def test_another_user_never_gets_the_first_users_pages(page, context, live_serve
     expect(page.get_by_text(first_people[0].name)).to_have_count(0)
     page.goto(f"{live_server}/")
     expect(page.get_by_text("刘芳，您好")).to_be_visible()
-    expect(page.get_by_text(second_people[0].name).first).to_be_visible()
+    page.goto(f"{live_server}/people/{second_people[0].id}")
+    expect(page.get_by_role("heading", name=second_people[0].name)).to_be_visible()
 
 
 def test_signing_out_forgets_the_users_pages(page, context, live_server, demo):

@@ -1,0 +1,146 @@
+"""Visits: the form that records one from a ledger or Today, corrections, their history."""
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from app import audit
+from app.db import get_session
+from app.models import Person, Unit, User, Visit
+from app.policy import Action, may_edit_visit, require, visit_kinds_for
+from app.types import utcnow
+from app.visits.fields import DEFAULT_LOCATION, KINDS_BY_FIELD
+from app.visits.forms import new_values, submitted_values, visit_values
+from app.visits.labels import LABELS
+from app.visits.service import Outcome, RecordResult, edit_visit, record_visit, visit_history
+
+bp = Blueprint("visits", __name__)
+STATUS = {Outcome.invalid: 422, Outcome.conflict: 409, Outcome.refused: 403}
+
+
+def visit_editable(visit: Visit, person: Person) -> bool:
+    """For templates: may the signed-in user correct this visit now?"""
+    unit = get_session().get(Unit, person.unit_id)
+    return may_edit_visit(current_user, visit, person, unit, now=utcnow())
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    state.app.jinja_env.globals.update(
+        LABELS,
+        KINDS_BY_FIELD=KINDS_BY_FIELD,
+        DEFAULT_LOCATION=DEFAULT_LOCATION,
+        visit_editable=visit_editable,
+    )
+
+
+def _person(person_id: uuid.UUID, action: Action) -> Person:
+    person = get_session().get(Person, person_id)
+    if person is None:
+        abort(404)
+    require(current_user, action, person)
+    return person
+
+
+def _visit(visit_id: uuid.UUID) -> tuple[Visit, Person]:
+    visit = get_session().get(Visit, visit_id)
+    if visit is None:
+        abort(404)
+    return visit, _person(visit.person_id, Action.person_view)
+
+
+def _saved_message(result: RecordResult) -> str:
+    if result.outcome == Outcome.duplicate:
+        return _("This visit was already saved.")
+    if result.due is not None and result.due.due_on is not None:
+        return _("Visit saved. Next contact due %(date)s.", date=format_date(result.due.due_on))
+    return _("Visit saved.")
+
+
+def _form(person: Person, values: dict, *, visit: Visit | None = None, result=None):
+    """The form, fresh or as it was typed, with the errors of a rejected save."""
+    errors = {
+        name: [_(m) for m in msgs] for name, msgs in (result.errors if result else {}).items()
+    }
+    if result is not None and result.outcome == Outcome.conflict:
+        errors["_form"] = [
+            _("Someone corrected this visit meanwhile. Check the saved version below.")
+            if visit is not None
+            else _("A visit with these details was already saved differently. Open it below.")
+        ]
+    page = render_template(
+        "visits/form.html",
+        person=person,
+        values=values,
+        errors=errors,
+        visit=visit,
+        conflict=result.visit if result and result.outcome == Outcome.conflict else None,
+        kinds=visit_kinds_for(current_user),
+        fresh=result is None,
+    )
+    return page, STATUS.get(result.outcome, 200) if result else 200
+
+
+def _answer(person: Person, values: dict, result: RecordResult, visit: Visit | None = None):
+    if result.saved:
+        flash(_saved_message(result), "success")
+        return redirect(url_for("people.ledger", person_id=person.id, saved=result.visit.id))
+    return _form(person, values, visit=visit, result=result)
+
+
+@bp.route("/people/<uuid:person_id>/visits/new", methods=["GET", "POST"])
+@login_required
+def new(person_id: uuid.UUID):
+    person = _person(person_id, Action.visit_create)
+    if request.method == "GET":
+        kinds = visit_kinds_for(current_user)
+        kind = request.args.get("kind")
+        kind = kind if kind in kinds else kinds[0]
+        return _form(person, new_values(kind=kind, timezone=current_user.timezone, now=utcnow()))
+    values = submitted_values(request.form)
+    data = {**values, "person_id": person.id}
+    result = record_visit(session=get_session(), user=current_user, data=data)
+    return _answer(person, values, result)
+
+
+@bp.route("/visits/<uuid:visit_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(visit_id: uuid.UUID):
+    visit, person = _visit(visit_id)
+    if request.method == "GET":
+        if not visit_editable(visit, person):
+            abort(403)
+        db = get_session()
+        audit.record(db, user=current_user, action="visit_view", person=person, target=visit)
+        db.commit()
+        values = {**visit_values(visit, current_user.timezone), "base_version": visit.version}
+        return _form(person, values, visit=visit)
+    values = {**submitted_values(request.form), "base_version": request.form.get("base_version")}
+    base_version = request.form.get("base_version", type=int) or 0
+    result = edit_visit(
+        session=get_session(),
+        user=current_user,
+        visit_id=visit.id,
+        base_version=base_version,
+        data=values,
+    )
+    return _answer(person, values, result, visit=visit)
+
+
+@bp.get("/visits/<uuid:visit_id>/versions")
+@login_required
+def versions(visit_id: uuid.UUID):
+    visit, person = _visit(visit_id)
+    db = get_session()
+    history = visit_history(db, visit)
+    ids = {v.author_id for v in history}
+    authors = {u.id: u for u in db.exec(select(User).where(User.id.in_(ids)))}
+    audit.record(db, user=current_user, action="visit_history_view", person=person, target=visit)
+    db.commit()
+    return render_template(
+        "visits/versions.html", person=person, visit=visit, history=history, authors=authors
+    )

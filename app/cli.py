@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app import migrate
 from app.accounts import AccountError, create_unit, create_user
+from app.crypto import get_cipher
 from app.db import get_engine, get_session
 from app.models import Role, Unit
 
@@ -93,6 +94,7 @@ def demo_load(if_empty: bool) -> None:
             environment=current_app.config["CLOVER_ENV"],
             if_empty=if_empty,
             timezone=current_app.config["CLOVER_TIMEZONE"],
+            cipher=get_cipher(),
         )
     except DemoRefused as error:
         raise click.ClickException(str(error)) from error

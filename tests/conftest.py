@@ -202,3 +202,6 @@ def browser_context_args(browser_context_args):
         "locale": "zh-CN",
         "timezone_id": "Asia/Shanghai",
     }
+
+
+from tests.people_world import world  # noqa: E402, F401 - the people tests' unit and people

@@ -81,9 +81,11 @@ def _timeline(session: Session, person: Person) -> list[TimelineEntry]:
         .join(author, author.id == StatusChange.author_id)
         .where(StatusChange.person_id == person.id)
     ):
-        # a change takes effect on a day; the time it was recorded orders same-day entries
-        day = datetime.combine(change.effective_on, time(), tzinfo=UTC)
-        entries.append(TimelineEntry(max(day, change.created_at), "status", change, writer))
+        # it sits on the day it took effect; recorded that day, at the time it was recorded
+        at = change.created_at
+        if at.date() != change.effective_on:
+            at = datetime.combine(change.effective_on, time(12), tzinfo=UTC)
+        entries.append(TimelineEntry(at, "status", change, writer))
     for row, by, who in session.exec(
         select(Assignment, author, subject)
         .outerjoin(author, author.id == Assignment.assigned_by_id)

@@ -1,6 +1,6 @@
 """A unit with people in it, for the people tests: fixtures and small helpers."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,8 @@ from app.people.service import first_plan
 from app.search_keys import name_search_keys
 
 ZONE = ZoneInfo("Asia/Shanghai")
-TODAY = date.today()
+# the studio's date, not the machine's: due dates are local to the unit
+TODAY = datetime.now(ZONE).date()
 
 
 def valid_id(born=date(1985, 3, 14), seq="024", area="500103"):
@@ -85,3 +86,10 @@ def world(app, db, unit, make_user):
     w.add("colleague", "李红", officer="other_officer", phone="13900001111")
     w.add("elsewhere", "王芳", unit=other_unit)
     return w
+
+
+def reload(db, record):
+    """The record as the database has it now, past the test session's read snapshot."""
+    db.rollback()
+    db.refresh(record)
+    return record

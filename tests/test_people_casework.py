@@ -253,3 +253,27 @@ def test_closing_makes_the_ledger_read_only(client, auth, world, db):
         assert f'href="/people/{person.id}{page}"' not in ledger, page
     assert client.get(f"/people/{person.id}/plan/history").status_code == 200
     assert not can(world.users["officer"], Action.visit_create, person)
+
+
+def test_keys_rotate_and_due_dates_refresh_from_the_command_line(app, runner, world, db):
+    from cryptography.fernet import Fernet
+
+    from app.crypto import IdCipher
+
+    person = world.people["mine"]
+    number = world.cipher.decrypt(person.id_number_encrypted)
+    new_key = Fernet.generate_key().decode()
+    app.extensions["clover_cipher"] = IdCipher(
+        data_keys=f"{new_key},{app.config['CLOVER_DATA_KEY']}",
+        hash_key=app.config["CLOVER_HASH_KEY"],
+    )
+    result = runner.invoke(args=["people", "rotate-keys"])
+    assert "3 ID-card numbers re-encrypted" in result.output
+    rotated = IdCipher(data_keys=new_key, hash_key=app.config["CLOVER_HASH_KEY"])
+    assert rotated.decrypt(reload(db, person).id_number_encrypted) == number
+    person.next_due_on = None
+    db.add(person)
+    db.commit()
+    result = runner.invoke(args=["people", "refresh-due"])
+    assert "recomputed for 3 people" in result.output
+    assert reload(db, person).next_due_on is not None

@@ -77,13 +77,15 @@ def _at(day: date, zone: ZoneInfo, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=zone)
 
 
-def _assignments(person, team, officer, previous, began, switched, index):
+def _assignments(person, team, officer, previous, began, switched):
+    """Her officers (the first one ended when she was reassigned) and her peer helper."""
     if previous is not None:
         yield Assignment(
             person_id=person.id,
             user_id=previous.id,
             role=Role.officer,
             started_at=began,
+            created_at=began,
             ended_at=switched,
             assigned_by_id=team.supervisor.id,
             reason="初始分配",
@@ -93,6 +95,7 @@ def _assignments(person, team, officer, previous, began, switched, index):
         user_id=officer.id,
         role=Role.officer,
         started_at=switched or began,
+        created_at=switched or began,
         assigned_by_id=team.supervisor.id,
         reason="工作调整，重新分配" if previous else "初始分配",
     )
@@ -102,6 +105,7 @@ def _assignments(person, team, officer, previous, began, switched, index):
             user_id=team.helper.id,
             role=Role.peer_helper,
             started_at=began,
+            created_at=began,
             assigned_by_id=team.supervisor.id,
             reason="结对帮扶",
         )
@@ -157,7 +161,7 @@ def _plans(person, team, officer, today, zone, rng, revised):
     return [first, second]
 
 
-def _status_changes(person, officer, last_visit_day, today, index):
+def _status_changes(person, officer, last_visit_day, today, zone, index):
     changes = []
     if person.release_date <= today:
         changes.append(
@@ -168,10 +172,12 @@ def _status_changes(person, officer, last_visit_day, today, index):
                 note="解除强制隔离，回归社会",
                 effective_on=person.release_date,
                 author_id=officer.id,
+                created_at=_at(person.release_date, zone),
             )
         )
     if person.status in STATUS_NOTES:
         closing = person.status == PersonStatus.closed
+        effective = min(today, (last_visit_day or today) + timedelta(days=14))
         changes.append(
             StatusChange(
                 person_id=person.id,
@@ -179,8 +185,9 @@ def _status_changes(person, officer, last_visit_day, today, index):
                 to_status=person.status,
                 reason=list(CloseReason)[index % len(CloseReason)] if closing else "",
                 note=STATUS_NOTES[person.status],
-                effective_on=min(today, (last_visit_day or today) + timedelta(days=14)),
+                effective_on=effective,
                 author_id=officer.id,
+                created_at=_at(effective, zone, 16),
             )
         )
     return changes
@@ -215,14 +222,14 @@ def furnish(
         for visit in visits:  # what happened before the switch was the earlier officer's
             if visit.occurred_at < switched and visit.kind not in PEER_KINDS:
                 visit.author_id = previous.id
-    session.add_all(_assignments(person, team, officer, previous, began, switched, index))
+    session.add_all(_assignments(person, team, officer, previous, began, switched))
     withdrawn = index % 13 == 4 and person.status != PersonStatus.closed
     session.add(_consent(person, previous or officer, today, zone, rng, withdrawn))
     plans = _plans(person, team, previous or officer, today, zone, rng, revised=index % 5 == 0)
     session.add_all(plans)
     contacts = [v.occurred_at.astimezone(zone).date() for v in visits if v.failure_reason is None]
     last_visit_day = max((v.occurred_at.astimezone(zone).date() for v in visits), default=None)
-    session.add_all(_status_changes(person, officer, last_visit_day, today, index))
+    session.add_all(_status_changes(person, officer, last_visit_day, today, zone, index))
     session.add_all(visits)
     person.next_due_on = next_due_on(
         status=person.status,

@@ -145,7 +145,11 @@ def test_a_plan_version_moves_the_due_date(client, auth, world, db):
     reload(db, person)
     assert person.next_due_on == TODAY - timedelta(days=2) + timedelta(days=5)
     ledger = client.get(f"/people/{person.id}").text
-    assert "稳定情绪" in ledger and "戒毒内驱力" in ledger and "第 60 天前每 5 天一次" in ledger
+    assert (
+        "稳定情绪" in ledger
+        and "戒毒内驱力" in ledger
+        and "至解除后第 60 天，每 5 天一次" in ledger
+    )
     assert "历史版本" in ledger
 
 

@@ -12,17 +12,18 @@ from app.db import get_session
 from app.forms import choices
 from app.models import Person, Role, Unit
 from app.people import bp
-from app.people.common import form_data, parse_uuid, person_or_404, show_errors, today, zone
-from app.people.forms import AssignForm, PersonForm, StatusForm
-from app.people.service import (
-    DuplicatePerson,
-    EditConflict,
-    assign,
-    assignable_users,
-    change_status,
-    register_person,
-    update_person,
+from app.people.assignment import assign, assignable_users, change_status
+from app.people.common import (
+    form_data,
+    parse_uuid,
+    person_or_404,
+    record_view,
+    show_errors,
+    today,
+    zone,
 )
+from app.people.forms import AssignForm, PersonForm, StatusForm
+from app.people.service import DuplicatePerson, EditConflict, register_person, update_person
 from app.people.validation import Invalid
 from app.policy import Action, can, require
 
@@ -86,6 +87,7 @@ def edit(person_id: uuid.UUID):
     db, form, duplicate, conflict = get_session(), PersonForm(), None, False
     if request.method == "GET":
         _fill(form, person)
+        record_view(person, "edit")
     elif form.validate_on_submit():
         try:
             update_person(
@@ -142,7 +144,6 @@ def assign_person(person_id: uuid.UUID):
                 officer_id=parse_uuid(form.officer.data),
                 peer_helper_id=parse_uuid(form.peer_helper.data),
                 reason=form.reason.data,
-                zone=zone(),
             )
         except Invalid as invalid:
             show_errors(form, invalid.errors)

@@ -58,6 +58,7 @@ def consent(person_id: uuid.UUID):
             form.consents.data = [k for k, agreed in latest.consents.items() if agreed]
             form.help_requested.data = latest.help_requested
             form.preferred_contact_times.data = latest.preferred_contact_times
+        record_view(person, "consent_form")
     elif form.validate_on_submit():
         try:
             saved = record_consent(
@@ -137,6 +138,7 @@ def plan(person_id: uuid.UUID):
             form.goals.data, form.focus_areas.data = latest.goals, latest.focus_areas
             form.contact_kinds.data = latest.contact_kinds
             form.review_on.data = latest.review_on.isoformat() if latest.review_on else ""
+        record_view(person, "plan_form")
     elif form.validate_on_submit():
         try:
             saved = record_plan(

@@ -1,5 +1,6 @@
 """Language and time zone: zh-Hans by default, English complete, chosen per user."""
 
+from babel.lists import format_list
 from flask import Flask, current_app, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -46,8 +47,14 @@ def html_lang() -> str:
     return current_locale().replace("_", "-")
 
 
+def labelled(codes, labels) -> str:
+    """Stored codes as one translated phrase: 'Work, Housing, and Health', '就业、住房和健康'."""
+    return format_list([str(labels[code]) for code in codes], locale=current_locale()) or "—"
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["labelled"] = labelled
     app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,

@@ -112,6 +112,8 @@ def register_person(
         existing = session.get(Person, person_id)
         if existing is not None and can(user, Action.person_view, existing):
             return existing
+        if existing is not None:  # an id that is not hers to reuse: register under a new one
+            person_id = None
     errors: dict[str, str] = {}
     try:
         cleaned = clean_person(data, today=today)

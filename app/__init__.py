@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, db, errors, i18n, policy, security
+from app import cli, crypto, db, errors, i18n, policy, security
 from app.config import load_config
 from app.extensions import csrf, login_manager
 
@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     db.init_app(app)
+    crypto.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)

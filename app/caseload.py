@@ -26,8 +26,11 @@ def caseload_query(user: User, *, include_closed: bool = False) -> Select:
 
 
 def caseload(session: Session, user: User) -> list[tuple[Person, object]]:
-    """The open caseload, longest without contact first."""
-    query = caseload_query(user)
+    """The open caseload, longest without contact first.
+
+    Someone who withdrew consent is not followed up, so she is not on it.
+    """
+    query = caseload_query(user).where(Person.consent_withdrawn_at.is_(None))
     last_contact = query.selected_columns[1]
     ordered = query.order_by(last_contact.is_(None).desc(), last_contact, Person.name)
     return list(session.exec(ordered))

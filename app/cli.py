@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app import migrate
 from app.accounts import AccountError, create_unit, create_user
+from app.crypto import get_cipher
 from app.db import get_engine, get_session
 from app.models import Role, Unit
 
@@ -14,6 +15,7 @@ db_cli = AppGroup("db", help="Database migrations.")
 units_cli = AppGroup("units", help="Units (facilities or teams).")
 users_cli = AppGroup("users", help="User accounts.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+people_cli = AppGroup("people", help="People and their ledgers.")
 
 
 @db_cli.command("upgrade")
@@ -93,6 +95,7 @@ def demo_load(if_empty: bool) -> None:
             environment=current_app.config["CLOVER_ENV"],
             if_empty=if_empty,
             timezone=current_app.config["CLOVER_TIMEZONE"],
+            cipher=get_cipher(),
         )
     except DemoRefused as error:
         raise click.ClickException(str(error)) from error
@@ -106,6 +109,37 @@ def demo_load(if_empty: bool) -> None:
     )
 
 
+@people_cli.command("refresh-due")
+def people_refresh_due() -> None:
+    """Recompute every person's next follow-up date from her plan and visits."""
+    from zoneinfo import ZoneInfo
+
+    from app.models import Person
+    from app.people.due import refresh_next_due
+
+    session = get_session()
+    zone = ZoneInfo(current_app.config["CLOVER_TIMEZONE"])
+    people = session.exec(select(Person)).all()
+    for person in people:
+        refresh_next_due(session, person, zone=zone)
+    session.commit()
+    click.echo(f"next follow-up recomputed for {len(people)} people")
+
+
+@people_cli.command("rotate-keys")
+def people_rotate_keys() -> None:
+    """Re-encrypt every ID-card number under the newest key in CLOVER_DATA_KEY."""
+    from app.models import Person
+
+    session, cipher = get_session(), get_cipher()
+    people = session.exec(select(Person).where(Person.id_number_encrypted.is_not(None))).all()
+    for person in people:
+        person.id_number_encrypted = cipher.rotate(person.id_number_encrypted)
+        session.add(person)
+    session.commit()
+    click.echo(f"{len(people)} ID-card numbers re-encrypted")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, units_cli, users_cli, demo_cli):
+    for group in (db_cli, units_cli, users_cli, demo_cli, people_cli):
         app.cli.add_command(group)

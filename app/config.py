@@ -45,6 +45,7 @@ def load_config(instance_path: Path) -> dict:
     if production:
         secret_key = _required_secret("SECRET_KEY", 32)
         data_key = _required_secret("CLOVER_DATA_KEY", 44)
+        hash_key = _required_secret("CLOVER_HASH_KEY", 32)
         database_url = os.environ.get("DATABASE_URL")
         if not database_url:
             raise ConfigError("DATABASE_URL must be set in production")
@@ -55,6 +56,9 @@ def load_config(instance_path: Path) -> dict:
         data_key = os.environ.get("CLOVER_DATA_KEY") or _instance_secret(
             instance_path, "data_key", lambda: Fernet.generate_key().decode()
         )
+        hash_key = os.environ.get("CLOVER_HASH_KEY") or _instance_secret(
+            instance_path, "hash_key", lambda: secrets.token_urlsafe(32)
+        )
         database_url = os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'clover.db'}")
     idle_minutes = int(os.environ.get("CLOVER_IDLE_MINUTES", "480"))
     return {
@@ -62,6 +66,9 @@ def load_config(instance_path: Path) -> dict:
         "SECRET_KEY": secret_key,
         # comma-separated Fernet keys, newest first, so old keys still decrypt after rotation
         "CLOVER_DATA_KEY": data_key,
+        # HMAC key for the duplicate-detection hash of ID-card numbers; never rotated
+        # without rehashing, or duplicates slip through
+        "CLOVER_HASH_KEY": hash_key,
         "DATABASE_URL": database_url,
         "CLOVER_TIMEZONE": os.environ.get("CLOVER_TIMEZONE", "Asia/Shanghai"),
         "BABEL_DEFAULT_LOCALE": "zh_Hans",

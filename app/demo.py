@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, func, select
 
 from app.accounts import create_unit, create_user
+from app.crypto import IdCipher, get_cipher
+from app.demo_ledgers import DemoTeam, furnish
 from app.models import (
-    Assignment,
     Person,
     PersonStatus,
     RiskLevel,
@@ -103,6 +104,7 @@ KIND_HELP = {
     VisitKind.parent_child_counselling: (["child"], ["family_mediation"], ["family"]),
     VisitKind.follow_up: ([], ["relapse_prevention"], ["work", "documents"]),
 }
+RELAPSES = 3
 
 
 class DemoRefused(RuntimeError):
@@ -223,9 +225,17 @@ def _flag_recent_risks(visits: list[Visit], today: date, zone: ZoneInfo) -> None
 
 
 def load_demo(
-    session: Session, *, environment: str, if_empty: bool = False, timezone: str = "Asia/Shanghai"
+    session: Session,
+    *,
+    environment: str,
+    if_empty: bool = False,
+    timezone: str = "Asia/Shanghai",
+    cipher: IdCipher | None = None,
 ) -> str | None:
-    """Create the demo unit; None when `if_empty` and the database already has data."""
+    """Create the demo unit; None when `if_empty` and the database already has data.
+
+    ID-card numbers are encrypted with `cipher`, by default the running app's.
+    """
     if environment == "production":
         raise DemoRefused("demo data cannot be loaded with the production configuration")
     if session.exec(select(func.count()).select_from(Unit)).one():
@@ -251,8 +261,13 @@ def load_demo(
     session.flush()
     officers = [users["officer1"], users["officer2"], users["officer3"]]
     helper, supervisor = users["helper1"], users["supervisor"]
+    team = DemoTeam(unit=unit, officers=officers, helper=helper, supervisor=supervisor)
     statuses = [status for status, count in STATUS_COUNTS.items() for _ in range(count)]
     rng.shuffle(statuses)
+    # a few of the active people have relapsed: still followed, more closely
+    relapsed = [i for i, status in enumerate(statuses) if status == PersonStatus.active][:RELAPSES]
+    ledger_rng = random.Random(1_000 + 2009)
+    cipher = cipher or get_cipher()
     names: set[str] = set()
     visit_count = 0
     recent: list[Visit] = []
@@ -293,36 +308,25 @@ def load_demo(
         )
         session.add(person)
         session.flush()
-        began = datetime.combine(release - timedelta(days=180), time(9), tzinfo=zone)
-        session.add(
-            Assignment(
-                person_id=person.id,
-                user_id=officer.id,
-                role=Role.officer,
-                started_at=began,
-                assigned_by_id=supervisor.id,
-                reason="初始分配",
-            )
-        )
-        authors = [officer]
-        if person.peer_helper_id:
-            authors.append(helper)
-            session.add(
-                Assignment(
-                    person_id=person.id,
-                    user_id=helper.id,
-                    role=Role.peer_helper,
-                    started_at=began,
-                    assigned_by_id=supervisor.id,
-                    reason="结对帮扶",
-                )
-            )
-        for visit in _visits(person, authors, today, rng, zone):
+        authors = [officer, helper] if person.peer_helper_id else [officer]
+        visits = list(_visits(person, authors, today, rng, zone))
+        for visit in visits:
             _settle(visit)
-            session.add(visit)
-            visit_count += 1
-            if status == PersonStatus.active and visit.failure_reason is None:
-                recent.append(visit)
+        furnish(
+            session,
+            person=person,
+            team=team,
+            visits=visits,
+            index=index,
+            today=today,
+            zone=zone,
+            cipher=cipher,
+            rng=ledger_rng,
+            relapsed=index in relapsed,
+        )
+        visit_count += len(visits)
+        if status == PersonStatus.active:
+            recent.extend(v for v in visits if v.failure_reason is None)
     _flag_recent_risks(recent, today, zone)
     session.commit()
     return f"1 unit, {len(users)} users, {len(statuses)} people, {visit_count} visits"

@@ -1,5 +1,6 @@
 """Language and time zone: zh-Hans by default, English complete, chosen per user."""
 
+from babel.lists import format_list
 from flask import Flask, current_app, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -46,8 +47,14 @@ def html_lang() -> str:
     return current_locale().replace("_", "-")
 
 
+def labelled(codes, labels) -> str:
+    """Stored codes as one translated phrase: 'Work, Housing, and Health', '就业、住房和健康'."""
+    return format_list([str(labels[code]) for code in codes], locale=current_locale()) or "—"
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["labelled"] = labelled
     app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
@@ -55,6 +62,11 @@ def init_app(app: Flask) -> None:
         STATUS_LABELS=STATUS_LABELS,
         RISK_LABELS=RISK_LABELS,
         VISIT_KIND_LABELS=VISIT_KIND_LABELS,
+        CLOSE_REASON_LABELS=CLOSE_REASON_LABELS,
+        SUPPORT_PATH_LABELS=SUPPORT_PATH_LABELS,
+        CONSENT_LABELS=CONSENT_LABELS,
+        HELP_LABELS=HELP_LABELS,
+        FOCUS_LABELS=FOCUS_LABELS,
         utcnow=utcnow,
     )
 
@@ -71,8 +83,35 @@ STATUS_LABELS = {
     "active": _l("Active"),
     "paused": _l("Paused"),
     "lost_contact": _l("Lost contact"),
+    "relapse": _l("Relapse"),
     "closed": _l("Closed"),
 }
+CLOSE_REASON_LABELS = {
+    "completed": _l("Support completed"),
+    "moved_away": _l("Moved away"),
+    "returned_to_custody": _l("Returned to custody"),
+    "deceased": _l("Deceased"),
+}
+SUPPORT_PATH_LABELS = {
+    "return_to_society": _l("Return-to-society support"),
+    "community": _l("Community treatment and rehabilitation support"),
+    "volunteer": _l("Volunteer and charity support"),
+}
+CONSENT_LABELS = {
+    "follow_up_visits": _l("Follow-up visits"),
+    "phone_contact": _l("Phone contact"),
+    "family_contact": _l("Contact with her family"),
+    "share_with_partners": _l("Sharing with community-rehabilitation partners"),
+}
+HELP_LABELS = {
+    "family": _l("Family relations"),
+    "work": _l("Work"),
+    "housing": _l("Housing"),
+    "health": _l("Health"),
+    "documents": _l("Documents"),
+    "psychological": _l("Psychological support"),
+}
+FOCUS_LABELS = {**HELP_LABELS, "drug_free_will": _l("Her own will to stay off drugs")}
 RISK_LABELS = {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk")}
 VISIT_KIND_LABELS = {
     "home_visit": _l("Home visit"),

@@ -40,7 +40,24 @@ class PersonStatus(StrEnum):
     active = "active"
     paused = "paused"
     lost_contact = "lost_contact"
+    relapse = "relapse"
     closed = "closed"
+
+
+# statuses in which she is followed up: due dates apply
+OPEN_STATUSES = (
+    PersonStatus.pre_release,
+    PersonStatus.active,
+    PersonStatus.lost_contact,
+    PersonStatus.relapse,
+)
+
+
+class CloseReason(StrEnum):
+    completed = "completed"
+    moved_away = "moved_away"
+    returned_to_custody = "returned_to_custody"
+    deceased = "deceased"
 
 
 class RiskLevel(StrEnum):
@@ -191,6 +208,10 @@ class Person(SQLModel, table=True):
     risk_level: str = Field(default=RiskLevel.low, max_length=10)
     assigned_officer_id: uuid.UUID | None = fk("user.id")
     peer_helper_id: uuid.UUID | None = fk("user.id")
+    # mirrors withdrawn_at of the consent in force, so scope and due queries need no join
+    consent_withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the next follow-up due under her plan; None when none is due (paused, closed, withdrawn)
+    next_due_on: date | None = Field(default=None, index=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(index=True)
 
@@ -238,6 +259,13 @@ class Visit(SQLModel, table=True):
     edited_by_id: uuid.UUID | None = fk("user.id", index=False)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(index=True)
+
+
+# what a support application records, as codes (labels in app/i18n.py)
+CONSENT_KEYS = ("follow_up_visits", "phone_contact", "family_contact", "share_with_partners")
+HELP_AREAS = ("family", "work", "housing", "health", "documents", "psychological")
+# what a support plan may focus on: the help areas and her own will to stay off drugs
+FOCUS_AREAS = (*HELP_AREAS, "drug_free_will")
 
 
 class Consent(SQLModel, table=True):
@@ -321,9 +349,30 @@ class VisitVersion(SQLModel, table=True):
     replaced_at: datetime = timestamp_field()
 
 
+# --- people and their ledgers (issue 3) ---
+
+
+class StatusChange(SQLModel, table=True):
+    """A change of a person's status, with its reason and the date it took effect."""
+
+    __table_args__ = (Index("ix_statuschange_person_effective", "person_id", "effective_on"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    person_id: uuid.UUID = fk("person.id", nullable=False, index=False)
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    # for closing: completed, moved_away, returned_to_custody or deceased
+    reason: str = Field(default="", max_length=30)
+    note: str = Field(default="", max_length=300)
+    effective_on: date
+    author_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    created_at: datetime = timestamp_field()
+
+
 __all__ = [
     "Assignment",
     "AuditEvent",
+    "CloseReason",
     "Consent",
     "SupportPlan",
     "Person",
@@ -331,6 +380,7 @@ __all__ = [
     "RiskLevel",
     "RiskFlag",
     "Role",
+    "StatusChange",
     "SupportPath",
     "Unit",
     "User",

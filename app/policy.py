@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 from sqlmodel import Session, select
 from werkzeug.exceptions import Forbidden, NotFound
 
-from app.models import Assignment, Person, Role, Unit, User, Visit, VisitKind
+from app.models import Assignment, Person, PersonStatus, Role, Unit, User, Visit, VisitKind
 
 
 class Action(StrEnum):
@@ -21,6 +21,10 @@ class Action(StrEnum):
     person_edit = "person.edit"
     person_assign = "person.assign"
     person_reveal_id = "person.reveal_id"
+    person_status = "person.status"
+    person_close = "person.close"
+    consent_record = "consent.record"
+    plan_record = "plan.record"
     visit_create = "visit.create"
     visit_edit = "visit.edit"
     user_manage = "user.manage"
@@ -37,9 +41,19 @@ PERSON_ACTIONS = {
     Action.person_edit,
     Action.person_assign,
     Action.person_reveal_id,
+    Action.person_status,
+    Action.person_close,
+    Action.consent_record,
+    Action.plan_record,
     Action.visit_create,
 }
+# actions that change a ledger: none once it is closed (a closed ledger is read-only)
+WRITE_ACTIONS = PERSON_ACTIONS - {Action.person_view, Action.person_reveal_id}
 
+# Revealing a full ID-card number is the supervisor's alone: she handles the formal
+# paperwork. An officer confirms identity with the last four digits; an administrator
+# keeps the system and needs no one's number (PIPL: the least data for the task).
+# Case work (support applications, plans, status) is for officers and supervisors.
 ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.admin: {
         Action.person_list,
@@ -59,6 +73,10 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.person_edit,
         Action.person_assign,
         Action.person_reveal_id,
+        Action.person_status,
+        Action.person_close,
+        Action.consent_record,
+        Action.plan_record,
         Action.visit_create,
         Action.visit_edit,
         Action.report_view,
@@ -69,9 +87,12 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.officer: {
         Action.person_list,
         Action.person_view,
+        Action.person_status,
+        Action.consent_record,
+        Action.plan_record,
         Action.visit_create,
-        Action.offline_copy,
         Action.visit_edit,
+        Action.offline_copy,
     },
     Role.peer_helper: {
         Action.person_list,
@@ -101,6 +122,15 @@ def people_scope(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def colleagues_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on users: those whose names she may see (her unit; all for an admin)."""
+    if not user.active:
+        return false()
+    if user.role == Role.admin:
+        return true()
+    return User.unit_id == user.unit_id
+
+
 def sees_person(user: User, person: Person) -> bool:
     """True when the person is in this user's scope."""
     if not user.active:
@@ -117,6 +147,19 @@ def sees_person(user: User, person: Person) -> bool:
     return False
 
 
+def sees_record(user: User, person: Person, author_id) -> bool:
+    """May this user read a record in a person's ledger?
+
+    Her current people's whole ledger; after a reassignment, only what she wrote herself.
+    """
+    return sees_person(user, person) or (user.active and author_id == user.id)
+
+
+def open_for_contact(person: Person) -> bool:
+    """Visits may be recorded or scheduled: the ledger is open and consent not withdrawn."""
+    return person.status != PersonStatus.closed and person.consent_withdrawn_at is None
+
+
 def can(user: User | None, action: Action, target: object = None) -> bool:
     """May this user do this action to that target?"""
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
@@ -124,15 +167,25 @@ def can(user: User | None, action: Action, target: object = None) -> bool:
     if action not in ROLE_ACTIONS.get(user.role, set()):
         return False
     if isinstance(target, Person):
+        if action in WRITE_ACTIONS and target.status == PersonStatus.closed:
+            return False
+        if action == Action.visit_create and not open_for_contact(target):
+            return False
         return sees_person(user, target)
     return True
 
 
 def require(user: User | None, action: Action, target: object = None) -> None:
-    """Abort unless allowed: 404 for a person out of scope, 403 otherwise."""
+    """Abort unless allowed: 404 for a person out of scope, 403 otherwise.
+
+    A person she may see but not change (a closed ledger, a role without the right)
+    is a 403: it reveals nothing she cannot already read.
+    """
     if can(user, action, target):
         return
-    if action in PERSON_ACTIONS:
+    if action in PERSON_ACTIONS and not (
+        isinstance(target, Person) and can(user, Action.person_view, target)
+    ):
         raise NotFound()
     raise Forbidden()
 

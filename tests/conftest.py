@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 # set before the app reads them, so tests never write secrets under instance/
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
 os.environ.setdefault("CLOVER_DATA_KEY", Fernet.generate_key().decode())
+os.environ.setdefault("CLOVER_HASH_KEY", "test-hash-key-" + "h" * 32)
 os.environ.setdefault("CLOVER_ENV", "testing")
 
 from app import create_app  # noqa: E402
@@ -202,3 +203,6 @@ def browser_context_args(browser_context_args):
         "locale": "zh-CN",
         "timezone_id": "Asia/Shanghai",
     }
+
+
+from tests.people_world import world  # noqa: E402, F401 - the people tests' unit and people

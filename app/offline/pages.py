@@ -2,12 +2,12 @@
 
 from math import ceil
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlmodel import Session, func, select
 
 from app.caseload import caseload, caseload_query
 from app.models import User
-from app.people import PAGE_SIZE
+from app.people.listing import PAGE_SIZE
 
 # a supervisor's unit can be large: the phone keeps the ledgers longest without contact
 LEDGER_LIMIT = 300
@@ -19,7 +19,8 @@ def offline_pages(*, session: Session, user: User) -> dict:
     everyone = caseload_query(user, include_closed=True).subquery()
     listed = session.exec(select(func.count()).select_from(everyone)).one()
     pages = [{"kind": "today", "url": url_for("today.index")}]
-    for number in range(1, max(ceil(listed / PAGE_SIZE), 1) + 1):
+    page_size = current_app.config.get("PEOPLE_PAGE_SIZE", PAGE_SIZE)
+    for number in range(1, max(ceil(listed / page_size), 1) + 1):
         url = url_for("people.index", page=number if number > 1 else None)
         pages.append({"kind": "people", "url": url})
     for person in people[:LEDGER_LIMIT]:

@@ -8,11 +8,14 @@ from pathlib import Path
 # static files every page needs; none holds personal data
 SHELL_FILES = (
     "css/app.css",
+    "css/print.css",
     "js/htmx-2.0.11.min.js",
     "js/app.js",
     "js/offline-store.js",
     "js/offline-pages.js",
     "js/sw-register.js",
+    "js/visit-form.js",
+    "js/visit-draft.js",
     "icons/clover.svg",
     "icons/clover-192.png",
     "icons/clover-512.png",

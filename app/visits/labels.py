@@ -32,7 +32,7 @@ RISK_FLAG_LABELS = {
     "health_problem": _l("Health problem"),
     "self_harm": _l("Self-harm risk"),
 }
-HELP_LABELS = {
+HELP_GIVEN_LABELS = {
     "emotional_support": _l("Emotional support"),
     "relapse_prevention": _l("Relapse prevention"),
     "family_mediation": _l("Family mediation"),
@@ -73,7 +73,7 @@ LABELS = {
     "FAILURE_REASON_LABELS": FAILURE_REASON_LABELS,
     "PARTICIPANT_LABELS": PARTICIPANT_LABELS,
     "RISK_FLAG_LABELS": RISK_FLAG_LABELS,
-    "HELP_LABELS": HELP_LABELS,
+    "HELP_GIVEN_LABELS": HELP_GIVEN_LABELS,
     "DIFFICULTY_LABELS": DIFFICULTY_LABELS,
     "FIELD_LABELS": FIELD_LABELS,
 }

@@ -59,11 +59,15 @@ def cached_urls(page):
 
 
 def caseload_of(db, username):
-    """The officer and her open caseload."""
+    """The officer and her open caseload (consent withdrawn: nothing kept on the phone)."""
     officer = db.exec(select(User).where(User.username == username)).one()
     people = db.exec(
         select(Person)
-        .where(Person.assigned_officer_id == officer.id, Person.status != PersonStatus.closed)
+        .where(
+            Person.assigned_officer_id == officer.id,
+            Person.status != PersonStatus.closed,
+            Person.consent_withdrawn_at.is_(None),
+        )
         .order_by(Person.name)
     ).all()
     return officer, list(people)

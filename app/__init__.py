@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, db, errors, i18n, policy, security
+from app import cli, db, errors, i18n, policy, reminders, security
 from app.config import load_config
 from app.extensions import csrf, login_manager
 
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     policy.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    reminders.init_app(app)
 
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
@@ -45,4 +46,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)
+    app.register_blueprint(reminders.bp)
     return app

@@ -8,7 +8,10 @@ from sqlmodel import select
 
 from app.caseload import caseload
 from app.db import get_session
+from app.due import count_due, due_items
 from app.models import Role, User
+from app.schedule import local_date
+from app.types import utcnow
 
 bp = Blueprint("today", __name__)
 
@@ -27,4 +30,6 @@ def index():
             (officers.get(officer_id), list(items))
             for officer_id, items in groupby(rows, key=lambda row: row[0].assigned_officer_id)
         ]
-    return render_template("today/index.html", rows=rows, groups=groups)
+    today = local_date(utcnow(), current_user.timezone)
+    due_counts = count_due(due_items(db, current_user, today=today, timezone=current_user.timezone))
+    return render_template("today/index.html", rows=rows, groups=groups, due_counts=due_counts)

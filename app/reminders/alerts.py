@@ -75,12 +75,16 @@ def _deliver_in_background(app: Flask, reminder_ids: list) -> None:
             requests.Session() as http,
         ):
             channels = build_channels(app.config, http)
-            deliver(session, claim_pending(session, now=utcnow(), ids=reminder_ids), channels=channels)
-    except Exception:  # noqa: BLE001 - a thread has nobody to raise to; the sender retries pending
+            deliver(
+                session, claim_pending(session, now=utcnow(), ids=reminder_ids), channels=channels
+            )
+    except Exception:  # noqa: BLE001 - a thread has nobody to raise to: log it
         log.exception("delivering risk alerts failed")
 
 
-def on_visit_recorded(visit: Visit, *, session: Session, user: User, **_) -> threading.Thread | None:
+def on_visit_recorded(
+    visit: Visit, *, session: Session, user: User, **_
+) -> threading.Thread | None:
     """Signal handler: queue the alerts, and deliver those outside quiet hours in a thread."""
     queued = queue_risk_alerts(session=session, visit=visit, author=user, now=utcnow())
     app = current_app._get_current_object()

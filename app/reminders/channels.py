@@ -172,9 +172,7 @@ class SmsChannel:
 
     name = "sms"
 
-    def __init__(
-        self, *, url: str, token: str, sender: str, base_url: str, http: requests.Session
-    ):
+    def __init__(self, *, url: str, token: str, sender: str, base_url: str, http: requests.Session):
         self._url, self._token, self._sender = url, token, sender
         self._base_url = base_url
         self._http = http

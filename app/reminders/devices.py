@@ -15,10 +15,31 @@ from app.types import utcnow
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# what a User-Agent says, in the order to look for it
+SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("HarmonyOS", "HarmonyOS"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS", "Mac"),
+    ("Linux", "Linux"),
+)
+BROWSERS = (
+    ("EdgA/", "Edge"),
+    ("Edg/", "Edge"),
+    ("HuaweiBrowser", "Huawei"),
+    ("MiuiBrowser", "Xiaomi"),
+    ("UCBrowser", "UC"),
+    ("Firefox", "Firefox"),
+    ("Chrome", "Chrome"),
+    ("Safari", "Safari"),
+)
+UNUSABLE = N_("This browser sent a push subscription Clover cannot use.")
 
 
 class ReminderError(ValueError):
-    """Input that cannot be saved; `field` names the culprit, the message is translated where shown."""
+    """Input that cannot be saved; `field` names the culprit; translated where shown."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message)
@@ -27,14 +48,8 @@ class ReminderError(ValueError):
 
 def device_label(user_agent: str) -> str:
     """A short name for a device from its browser's User-Agent: 'Android · Chrome'."""
-    systems = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
-               ("HarmonyOS", "HarmonyOS"), ("Windows", "Windows"), ("Mac OS", "Mac"),
-               ("Linux", "Linux"))  # fmt: skip
-    browsers = (("EdgA/", "Edge"), ("Edg/", "Edge"), ("HuaweiBrowser", "Huawei"),
-                ("MiuiBrowser", "Xiaomi"), ("UCBrowser", "UC"), ("Firefox", "Firefox"),
-                ("Chrome", "Chrome"), ("Safari", "Safari"))  # fmt: skip
-    system = next((name for key, name in systems if key in user_agent), "")
-    browser = next((name for key, name in browsers if key in user_agent), "")
+    system = next((name for key, name in SYSTEMS if key in user_agent), "")
+    browser = next((name for key, name in BROWSERS if key in user_agent), "")
     return " · ".join(part for part in (system, browser) if part) or "?"
 
 
@@ -44,7 +59,7 @@ def _endpoint(value: object, *, allow_http: bool) -> str:
     secure = parts.scheme == "https"
     local_test = allow_http and parts.scheme == "http" and parts.hostname in LOOPBACK
     if not parts.netloc or not (secure or local_test) or len(endpoint) > 1000:
-        raise ReminderError("endpoint", N_("This browser sent a push subscription Clover cannot use."))
+        raise ReminderError("endpoint", UNUSABLE)
     return endpoint
 
 
@@ -54,9 +69,7 @@ def _key(keys: object, name: str, size: int) -> str:
         if not isinstance(value, str) or len(b64url_decode(value)) != size:
             raise ValueError(name)
     except ValueError as error:
-        raise ReminderError(
-            "keys", N_("This browser sent a push subscription Clover cannot use.")
-        ) from error
+        raise ReminderError("keys", UNUSABLE) from error
     return value
 
 

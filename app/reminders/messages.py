@@ -38,9 +38,7 @@ def _digest(details: dict) -> Message:
 
 def _evening(details: dict) -> Message:
     visits = details.get("home_visits", 0)
-    body = ngettext(
-        "%(num)d home visit due tomorrow", "%(num)d home visits due tomorrow", visits
-    )
+    body = ngettext("%(num)d home visit due tomorrow", "%(num)d home visits due tomorrow", visits)
     return Message(
         kind=ReminderKind.evening,
         title=gettext("Clover"),

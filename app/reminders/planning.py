@@ -116,7 +116,8 @@ def plan_reminders(session: Session, *, now: datetime, channels: list[Channel]) 
             if local.time() < parse_hhmm(at) or (user.id, kind, local.date()) in done:
                 continue
             details = details_of(session, user, local.date())
-            status = ReminderStatus.sending if _has_news(kind, details) else ReminderStatus.nothing_due
+            news = _has_news(kind, details)
+            status = ReminderStatus.sending if news else ReminderStatus.nothing_due
             planned.append(
                 Reminder(
                     user_id=user.id,

@@ -44,7 +44,9 @@ class _StandIn:
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 try:
-                    stand_in.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    stand_in.handle(
+                        self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    )
                 except Exception as error:  # noqa: BLE001 - reported to the test instead
                     with stand_in._lock:
                         stand_in.errors.append(f"{self.path}: {error!r}")

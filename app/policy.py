@@ -23,6 +23,8 @@ class Action(StrEnum):
     user_manage = "user.manage"
     unit_manage = "unit.manage"
     report_view = "report.view"
+    reminder_receive = "reminder.receive"  # due-visit reminders for her own scope
+    risk_alert_receive = "risk_alert.receive"  # an alert when a visit in her unit flags self-harm
 
 
 # actions whose target is a person: a refusal must not reveal that she exists
@@ -54,9 +56,21 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.person_reveal_id,
         Action.visit_create,
         Action.report_view,
+        Action.reminder_receive,
+        Action.risk_alert_receive,
     },
-    Role.officer: {Action.person_list, Action.person_view, Action.visit_create},
-    Role.peer_helper: {Action.person_list, Action.person_view, Action.visit_create},
+    Role.officer: {
+        Action.person_list,
+        Action.person_view,
+        Action.visit_create,
+        Action.reminder_receive,
+    },
+    Role.peer_helper: {
+        Action.person_list,
+        Action.person_view,
+        Action.visit_create,
+        Action.reminder_receive,
+    },
 }
 
 
@@ -74,6 +88,11 @@ def people_scope(user: User) -> ColumnElement[bool]:
         case Role.peer_helper:
             return Person.peer_helper_id == user.id
     return false()
+
+
+def roles_allowed(action: Action) -> list[str]:
+    """The roles that may do this action: for queries that pick users, like whom to remind."""
+    return sorted(role for role, actions in ROLE_ACTIONS.items() if action in actions)
 
 
 def sees_person(user: User, person: Person) -> bool:

@@ -15,7 +15,8 @@ from flask import Flask, current_app
 from sqlmodel import Session, select
 
 from app import audit
-from app.models import Person, Reminder, ReminderKind, ReminderStatus, RiskFlag, Role, User, Visit
+from app.models import Person, Reminder, ReminderKind, ReminderStatus, RiskFlag, User, Visit
+from app.policy import Action, roles_allowed, sees_person
 from app.reminders.channels import build_channels, channels_configured
 from app.reminders.sending import claim, claim_pending, deliver
 from app.reminders.timing import quiet_until
@@ -32,12 +33,13 @@ def queue_risk_alerts(*, session: Session, visit: Visit, author: User, now) -> l
     person = session.get(Person, visit.person_id)
     supervisors = session.exec(
         select(User).where(
-            User.role == Role.supervisor,
+            User.role.in_(roles_allowed(Action.risk_alert_receive)),
             User.unit_id == person.unit_id,
             User.active,
             User.id != author.id,
         )
     ).all()
+    supervisors = [user for user in supervisors if sees_person(user, person)]
     rows = [
         Reminder(
             user_id=supervisor.id,

@@ -17,17 +17,15 @@ from app.models import (
     Reminder,
     ReminderKind,
     ReminderStatus,
-    Role,
     SupportPlan,
     User,
     VisitKind,
 )
+from app.policy import Action, roles_allowed
 from app.reminders.channels import Channel
 from app.reminders.timing import in_quiet_hours, local_now, parse_hhmm
 from app.schedule import DueReason
 
-# admins keep the system; they have no caseload to be reminded of
-REMINDED_ROLES = (Role.officer, Role.supervisor, Role.peer_helper)
 SCHEDULED_KINDS = (ReminderKind.digest, ReminderKind.evening)
 
 
@@ -39,7 +37,7 @@ def reachable_users(session: Session, channels: list[Channel]) -> list[User]:
         session.exec(
             select(User).where(
                 User.active,
-                User.role.in_(REMINDED_ROLES),
+                User.role.in_(roles_allowed(Action.reminder_receive)),
                 or_(*(channel.reaches() for channel in channels)),
             )
         )

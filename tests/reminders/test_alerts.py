@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from app.accounts import create_unit
 from app.models import AuditEvent, Person, Reminder, RiskFlag, Visit
 from app.signals import visit_recorded
 from app.types import utcnow
@@ -54,11 +55,15 @@ def send_signal(app, db, visit, author):
 
 
 def test_supervisor_alerted_at_once_without_personal_detail(
-    push_app, db, unit_people, subscribe, push_service
+    push_app, db, unit_people, subscribe, push_service, make_user
 ):
     officer, supervisor, person = unit_people
     browser = subscribe(supervisor)
     subscribe(officer)  # the officer who recorded it is not alerted
+    subscribe(make_user("officer2"))  # nor another officer
+    elsewhere = create_unit(db, name="另一个工作室")
+    db.commit()
+    subscribe(make_user("supervisor2", role="supervisor", unit_id=elsewhere.id))  # nor another unit
     visit = record_visit(db, person, officer, [RiskFlag.self_harm, RiskFlag.no_income])
 
     assert len(send_signal(push_app, db, visit, officer)) == 1

@@ -14,10 +14,12 @@ $(BIN)/.installed: requirements.lock
 translations: $(BIN)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d app/translations >/dev/null
 
+# one machine: Web Push keys made once under instance/, reminders sent every 5 minutes in-process
 run: $(BIN)/.installed translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask push keys
+	CLOVER_REMINDER_LOOP=300 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # the browser tests drive Debian's Chromium; install it (and CJK fonts) when missing
 browser:

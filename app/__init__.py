@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, crypto, db, errors, i18n, policy, security
+from app import cli, crypto, db, errors, i18n, policy, reminders, security
 from app.config import load_config
 from app.extensions import csrf, login_manager
 
@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     policy.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    reminders.init_app(app)
 
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
@@ -52,4 +53,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(offline_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(reminders.bp)
     return app

@@ -36,6 +36,34 @@ def _required_secret(name: str, min_length: int) -> str:
     return value
 
 
+def _vapid_keys(instance_path: Path, production: bool) -> dict:
+    """Web Push keys from the environment or from instance/ (written by `flask push keys`)."""
+    from app.reminders.keys import VapidKeyError, read_keys
+
+    try:
+        keys = read_keys(os.environ, instance_path)
+    except VapidKeyError as error:
+        raise ConfigError(str(error)) from error
+    subject = os.environ.get("CLOVER_VAPID_SUBJECT", "")
+    if production:
+        if keys is None:
+            raise ConfigError(
+                "Web Push needs a VAPID key pair in production: set CLOVER_VAPID_PRIVATE_KEY "
+                "and CLOVER_VAPID_PUBLIC_KEY (make a pair with `python -m app.reminders.keys`)"
+            )
+        if not subject.startswith(("mailto:", "https://")):
+            raise ConfigError(
+                "CLOVER_VAPID_SUBJECT must be a mailto: address (or https: URL) in production, "
+                "so push services can reach whoever runs Clover"
+            )
+    private_key, public_key = keys or (None, None)
+    return {
+        "CLOVER_VAPID_PRIVATE_KEY": private_key,
+        "CLOVER_VAPID_PUBLIC_KEY": public_key,
+        "CLOVER_VAPID_SUBJECT": subject or "mailto:clover@localhost",
+    }
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ.get("CLOVER_ENV", "development")
@@ -62,6 +90,15 @@ def load_config(instance_path: Path) -> dict:
         database_url = os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'clover.db'}")
     idle_minutes = int(os.environ.get("CLOVER_IDLE_MINUTES", "480"))
     return {
+        **_vapid_keys(instance_path, production),
+        # the SMS channel posts to a provider's HTTP gateway; off unless a URL is set
+        "CLOVER_SMS_URL": os.environ.get("CLOVER_SMS_URL") or None,
+        "CLOVER_SMS_TOKEN": os.environ.get("CLOVER_SMS_TOKEN", ""),
+        "CLOVER_SMS_SENDER": os.environ.get("CLOVER_SMS_SENDER", ""),
+        # where links in an SMS point, e.g. https://clover.example.org
+        "CLOVER_BASE_URL": os.environ.get("CLOVER_BASE_URL", "").rstrip("/"),
+        # seconds between in-process reminder runs; 0 (the default) leaves it to cron
+        "CLOVER_REMINDER_LOOP": int(os.environ.get("CLOVER_REMINDER_LOOP", "0")),
         "CLOVER_ENV": env,
         "SECRET_KEY": secret_key,
         # comma-separated Fernet keys, newest first, so old keys still decrypt after rotation

@@ -163,6 +163,13 @@ class User(SQLModel, table=True):
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     active: bool = Field(default=True)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # reminders, in her own time zone, as HH:MM; no quiet hours when either end is None
+    reminder_time: str = Field(default="08:00", max_length=5)
+    evening_time: str = Field(default="18:00", max_length=5)
+    quiet_start: str | None = Field(default="22:00", max_length=5)
+    quiet_end: str | None = Field(default="07:00", max_length=5)
+    # the number SMS reminders go to, when the unit uses the SMS channel
+    reminder_phone: str | None = Field(default=None, max_length=20)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 
@@ -369,6 +376,76 @@ class StatusChange(SQLModel, table=True):
     created_at: datetime = timestamp_field()
 
 
+# reminders: push subscriptions, the once-only ledger and every delivery attempt
+
+
+class ReminderKind(StrEnum):
+    digest = "digest"  # the morning count of visits due today and overdue
+    evening = "evening"  # tomorrow's home visits, the evening before
+    alert = "alert"  # a visit recorded a self-harm risk: the supervisors, at once
+    test = "test"  # "send me a test reminder"
+
+
+class ReminderStatus(StrEnum):
+    pending = "pending"  # waiting for quiet hours to end
+    sending = "sending"  # claimed by one sender; nobody else will send it
+    sent = "sent"  # at least one channel delivered it
+    failed = "failed"  # every channel refused or gave up
+    no_channel = "no_channel"  # nowhere to send it
+    nothing_due = "nothing_due"  # a digest or heads-up with nothing to say
+
+
+class PushSubscription(SQLModel, table=True):
+    """One browser on one device that accepts Web Push for a user."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = fk("user.id", nullable=False)
+    endpoint: str = Field(max_length=1000, unique=True)
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+    label: str = Field(default="", max_length=120)
+    created_at: datetime = timestamp_field()
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_failure_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Reminder(SQLModel, table=True):
+    """The ledger: one row per reminder, so each (user, kind, day, ref) goes out once.
+
+    `ref` tells apart reminders of one kind on one day (the visit of an alert, a
+    test's own id); it is empty for the digest and the evening heads-up.
+    """
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", "day", "ref"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    kind: str = Field(max_length=20)
+    day: date = Field(index=True)
+    ref: str = Field(default="", max_length=64)
+    status: str = Field(default=ReminderStatus.sending, max_length=20, index=True)
+    not_before: datetime = timestamp_field()
+    # what the message says: counts and a link, never a name
+    details: dict = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = timestamp_field()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReminderDelivery(SQLModel, table=True):
+    """One attempt to deliver a reminder through one channel to one target, and how it went."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    reminder_id: uuid.UUID = fk("reminder.id", nullable=False)
+    channel: str = Field(max_length=20)
+    # a push subscription's id or a masked phone number: never the endpoint itself
+    target: str = Field(max_length=64)
+    attempt: int = Field(default=1)
+    outcome: str = Field(max_length=20)
+    status_code: int | None = None
+    detail: str = Field(default="", max_length=300)
+    at: datetime = timestamp_field()
+
+
 __all__ = [
     "Assignment",
     "AuditEvent",
@@ -377,6 +454,11 @@ __all__ = [
     "SupportPlan",
     "Person",
     "PersonStatus",
+    "PushSubscription",
+    "Reminder",
+    "ReminderDelivery",
+    "ReminderKind",
+    "ReminderStatus",
     "RiskLevel",
     "RiskFlag",
     "Role",

@@ -33,6 +33,8 @@ class Action(StrEnum):
     offline_copy = "offline.copy"
     # Today for the whole unit, grouped by officer, with fresh self-harm flags
     unit_overview = "unit.overview"
+    reminder_receive = "reminder.receive"  # due-visit reminders for her own scope
+    risk_alert_receive = "risk_alert.receive"  # an alert when a visit in her unit flags self-harm
 
 
 # actions whose target is a person: a refusal must not reveal that she exists
@@ -82,6 +84,8 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.report_view,
         Action.offline_copy,
         Action.unit_overview,
+        Action.reminder_receive,
+        Action.risk_alert_receive,
     },
     # the field roles keep their caseload on the phone; an admin has no caseload to keep
     Role.officer: {
@@ -93,6 +97,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.visit_create,
         Action.visit_edit,
         Action.offline_copy,
+        Action.reminder_receive,
     },
     Role.peer_helper: {
         Action.person_list,
@@ -100,6 +105,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.visit_create,
         Action.offline_copy,
         Action.visit_edit,
+        Action.reminder_receive,
     },
 }
 # a peer helper logs talks and online check-ins, and nothing more
@@ -129,6 +135,11 @@ def colleagues_scope(user: User) -> ColumnElement[bool]:
     if user.role == Role.admin:
         return true()
     return User.unit_id == user.unit_id
+
+
+def roles_allowed(action: Action) -> list[str]:
+    """The roles that may do this action: for queries that pick users, like whom to remind."""
+    return sorted(role for role, actions in ROLE_ACTIONS.items() if action in actions)
 
 
 def sees_person(user: User, person: Person) -> bool:

@@ -113,7 +113,7 @@ def test_service_worker_is_served_from_the_root(client):
     assert re.fullmatch(r"[0-9a-f]{16}", shell["version"])
     assert shell["offline"] == "/offline"
     assert shell["precache"] == [f"/static/{name}" for name in SHELL_FILES] + ["/offline"]
-    assert 'importScripts("/static/js/offline-store.js")' in response.text
+    assert 'importScripts("/static/js/offline-store.js", "/static/js/sw-push.js")' in response.text
 
 
 def test_the_shell_holds_everything_a_page_loads(client, auth, caseloads):

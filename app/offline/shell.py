@@ -16,6 +16,8 @@ SHELL_FILES = (
     "js/sw-register.js",
     "js/visit-form.js",
     "js/visit-draft.js",
+    "js/reminders.js",
+    "js/sw-push.js",
     "icons/clover.svg",
     "icons/clover-192.png",
     "icons/clover-512.png",

@@ -7,7 +7,7 @@
 // ("use strict" comes first in what the server sends, ahead of CLOVER_SHELL)
 /* global CloverStore */
 
-importScripts("/static/js/offline-store.js");
+importScripts("/static/js/offline-store.js", "/static/js/sw-push.js");
 
 var SHELL = self.CLOVER_SHELL;
 var CACHE_PREFIX = "clover-shell-";

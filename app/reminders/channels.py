@@ -1,0 +1,243 @@
+"""Channels a reminder can travel by: Web Push, and an SMS gateway for units without push.
+
+A channel knows its targets (a user's devices, her phone number) and makes one delivery
+attempt at a time; the sender retries, logs every attempt and keeps the once-only ledger.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+import requests
+from py_vapid import Vapid
+from pywebpush import WebPushException, webpush
+from sqlalchemy import ColumnElement, delete, update
+from sqlmodel import Session, select
+
+from app.models import PushSubscription, User
+
+TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a reminder says: counts and a link into the app, never a name."""
+
+    kind: str
+    title: str
+    body: str
+    url: str  # a path in the app, opened when the notification is tapped
+    tag: str  # a newer notification with the same tag replaces the older one
+    ttl: int  # seconds a push service keeps it for a phone that is off
+    urgency: str = "normal"  # very-low, low, normal or high (RFC 8030)
+    count: int | None = None  # the due count for the app badge
+    params: dict = field(default_factory=dict)  # the numbers, for SMS templates
+
+    def payload(self) -> dict:
+        data = {"title": self.title, "body": self.body, "url": self.url, "tag": self.tag}
+        if self.count is not None:
+            data["count"] = self.count
+        return data
+
+
+@dataclass(frozen=True)
+class Target:
+    """One place a user can be reached: a push subscription or a phone number."""
+
+    user_id: uuid.UUID
+    key: str  # what the channel needs to find it again: a subscription id, a phone
+    label: str  # what the delivery log keeps: never a push endpoint or a full number
+    info: dict = field(default_factory=dict)
+
+
+class Outcome(StrEnum):
+    delivered = "delivered"
+    gone = "gone"  # the subscription expired or was revoked: forget it
+    retry = "retry"  # rate-limited or a server error: try again after a pause
+    failed = "failed"  # refused for good
+
+
+@dataclass(frozen=True)
+class Attempt:
+    outcome: Outcome
+    status_code: int | None = None
+    detail: str = ""
+    retry_after: float | None = None
+
+
+class Channel(Protocol):
+    name: str
+
+    def reaches(self) -> ColumnElement[bool]:
+        """A WHERE clause on User: those this channel can reach."""
+
+    def targets(self, session: Session, user_ids: list[uuid.UUID]) -> list[Target]: ...
+
+    def attempt(self, target: Target, message: Message) -> Attempt: ...
+
+    def settle(self, session: Session, target: Target, outcome: Outcome, at: datetime) -> None:
+        """Remember on the target how its last delivery went."""
+
+
+def classify(status: int | None, detail: str = "", retry_after: str | None = None) -> Attempt:
+    """An HTTP status from a push service or gateway, as an outcome."""
+    if status is not None and 200 <= status < 300:
+        return Attempt(Outcome.delivered, status)
+    if status in (404, 410):
+        return Attempt(Outcome.gone, status, detail)
+    if status is None or status == 429 or status >= 500:
+        delay = float(retry_after) if retry_after and retry_after.isdigit() else None
+        return Attempt(Outcome.retry, status, detail, delay)
+    return Attempt(Outcome.failed, status, detail)
+
+
+class WebPushChannel:
+    """Web Push through pywebpush, signed with the server's VAPID key."""
+
+    name = "webpush"
+
+    def __init__(self, *, private_key: str, subject: str, http: requests.Session):
+        self._vapid = Vapid.from_string(private_key)
+        self._subject = subject
+        self._http = http
+
+    def reaches(self) -> ColumnElement[bool]:
+        return User.id.in_(select(PushSubscription.user_id))
+
+    def targets(self, session: Session, user_ids: list[uuid.UUID]) -> list[Target]:
+        rows = session.exec(
+            select(PushSubscription)
+            .where(PushSubscription.user_id.in_(user_ids))
+            .order_by(PushSubscription.created_at)
+        )
+        return [
+            Target(
+                sub.user_id,
+                str(sub.id),
+                str(sub.id),
+                {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
+            )
+            for sub in rows
+        ]
+
+    def attempt(self, target: Target, message: Message) -> Attempt:
+        headers = {"Urgency": message.urgency, "Content-Type": "application/octet-stream"}
+        try:
+            response = webpush(
+                subscription_info=target.info,
+                data=json.dumps(message.payload(), ensure_ascii=False),
+                vapid_private_key=self._vapid,
+                # pywebpush writes aud and exp into this dict: a fresh one each time
+                vapid_claims={"sub": self._subject},
+                ttl=message.ttl,
+                timeout=TIMEOUT_SECONDS,
+                headers=headers,
+                requests_session=self._http,
+            )
+        except WebPushException as error:
+            response = error.response
+            if response is None:
+                return Attempt(Outcome.failed, None, str(error.message)[:300])
+            return classify(
+                response.status_code, response.text[:300], response.headers.get("Retry-After")
+            )
+        except requests.RequestException as error:
+            return classify(None, type(error).__name__)
+        return classify(response.status_code)
+
+    def settle(self, session: Session, target: Target, outcome: Outcome, at: datetime) -> None:
+        key = uuid.UUID(target.key)
+        if outcome == Outcome.gone:
+            session.execute(delete(PushSubscription).where(PushSubscription.id == key))
+            return
+        column = "last_success_at" if outcome == Outcome.delivered else "last_failure_at"
+        session.execute(
+            update(PushSubscription).where(PushSubscription.id == key).values({column: at})
+        )
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
+
+
+class SmsChannel:
+    """Text messages through a provider's HTTP gateway, the way domestic SMS APIs take them.
+
+    POSTs JSON `{phone, sign_name, template, params, text}` with a bearer token; any 2xx
+    is delivered, 429 and 5xx are retried, anything else is refused.
+    """
+
+    name = "sms"
+
+    def __init__(self, *, url: str, token: str, sender: str, base_url: str, http: requests.Session):
+        self._url, self._token, self._sender = url, token, sender
+        self._base_url = base_url
+        self._http = http
+
+    def reaches(self) -> ColumnElement[bool]:
+        return User.reminder_phone.is_not(None)
+
+    def targets(self, session: Session, user_ids: list[uuid.UUID]) -> list[Target]:
+        rows = session.exec(
+            select(User.id, User.reminder_phone).where(
+                User.id.in_(user_ids), User.reminder_phone.is_not(None)
+            )
+        )
+        return [Target(user_id, phone, mask_phone(phone)) for user_id, phone in rows]
+
+    def attempt(self, target: Target, message: Message) -> Attempt:
+        link = f" {self._base_url}{message.url}" if self._base_url else ""
+        body = {
+            "phone": target.key,
+            "sign_name": self._sender,
+            "template": message.kind,
+            "params": message.params,
+            "text": f"{message.body}{link}",
+        }
+        try:
+            response = self._http.post(
+                self._url,
+                json=body,
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as error:
+            return classify(None, type(error).__name__)
+        return classify(
+            response.status_code, response.text[:300], response.headers.get("Retry-After")
+        )
+
+    def settle(self, session: Session, target: Target, outcome: Outcome, at: datetime) -> None:
+        """A phone number is kept whatever happens: the user changes it in Settings."""
+
+
+def build_channels(config, http: requests.Session) -> list[Channel]:
+    """The channels this server is configured for: Web Push with keys, SMS with a gateway."""
+    channels: list[Channel] = []
+    if config.get("CLOVER_VAPID_PRIVATE_KEY"):
+        channels.append(
+            WebPushChannel(
+                private_key=config["CLOVER_VAPID_PRIVATE_KEY"],
+                subject=config["CLOVER_VAPID_SUBJECT"],
+                http=http,
+            )
+        )
+    if config.get("CLOVER_SMS_URL"):
+        channels.append(
+            SmsChannel(
+                url=config["CLOVER_SMS_URL"],
+                token=config.get("CLOVER_SMS_TOKEN", ""),
+                sender=config.get("CLOVER_SMS_SENDER", ""),
+                base_url=config.get("CLOVER_BASE_URL", ""),
+                http=http,
+            )
+        )
+    return channels
+
+
+def channels_configured(config) -> bool:
+    """True when at least one channel could send from this server."""
+    return bool(config.get("CLOVER_VAPID_PRIVATE_KEY") or config.get("CLOVER_SMS_URL"))

@@ -1,0 +1,56 @@
+"""The reminder settings form, and what the Settings page shows of reminders."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from app.db import get_session
+from app.models import PushSubscription
+from app.reminders.devices import devices
+
+TIME = {"type": "time", "step": "60"}
+
+
+class PreferencesForm(FlaskForm):
+    reminder_time = StringField(_l("Morning summary at"), render_kw=TIME)
+    evening_time = StringField(_l("Evening heads-up at"), render_kw=TIME)
+    quiet_start = StringField(_l("Quiet from"), render_kw=TIME)
+    quiet_end = StringField(_l("Quiet until"), render_kw=TIME)
+    reminder_phone = StringField(
+        _l("Mobile number for SMS reminders"),
+        render_kw={"type": "tel", "autocomplete": "tel", "inputmode": "tel"},
+    )
+
+
+@dataclass(frozen=True)
+class ReminderPanel:
+    form: PreferencesForm
+    devices: list[PushSubscription]
+    public_key: str | None
+    sms: bool
+
+
+def sms_enabled() -> bool:
+    return bool(current_app.config.get("CLOVER_SMS_URL"))
+
+
+def preferences_form(**kwargs) -> PreferencesForm:
+    """The form for the signed-in user; the SMS number only where the SMS channel is on."""
+    form = PreferencesForm(obj=current_user, **kwargs)
+    if not sms_enabled():
+        del form.reminder_phone
+    return form
+
+
+def reminder_panel(form: PreferencesForm | None = None) -> ReminderPanel:
+    """Everything the reminders section of Settings shows, for the signed-in user."""
+    return ReminderPanel(
+        form=form or preferences_form(formdata=None),
+        devices=devices(get_session(), current_user),
+        public_key=current_app.config.get("CLOVER_VAPID_PUBLIC_KEY"),
+        sms=sms_enabled(),
+    )

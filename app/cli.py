@@ -114,8 +114,8 @@ def people_refresh_due() -> None:
     """Recompute every person's next follow-up date from her plan and visits."""
     from zoneinfo import ZoneInfo
 
+    from app.due import refresh_next_due
     from app.models import Person
-    from app.people.due import refresh_next_due
 
     session = get_session()
     zone = ZoneInfo(current_app.config["CLOVER_TIMEZONE"])

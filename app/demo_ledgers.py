@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app import idcard
 from app.crypto import IdCipher
+from app.due import refresh_next_due
 from app.models import (
     CONSENT_KEYS,
     Assignment,
@@ -28,7 +29,6 @@ from app.models import (
     Visit,
     VisitKind,
 )
-from app.people.due import next_due_on
 
 # Chongqing's district codes: 渝中, 大渡口, 江北, 沙坪坝, 九龙坡, 南岸, 北碚, 渝北, 巴南
 AREA_CODES = (
@@ -227,15 +227,8 @@ def furnish(
     session.add(_consent(person, previous or officer, today, zone, rng, withdrawn))
     plans = _plans(person, team, previous or officer, today, zone, rng, revised=index % 5 == 0)
     session.add_all(plans)
-    contacts = [v.occurred_at.astimezone(zone).date() for v in visits if v.failure_reason is None]
     last_visit_day = max((v.occurred_at.astimezone(zone).date() for v in visits), default=None)
     session.add_all(_status_changes(person, officer, last_visit_day, today, zone, index))
     session.add_all(visits)
-    person.next_due_on = next_due_on(
-        status=person.status,
-        consent_withdrawn=person.consent_withdrawn_at is not None,
-        release_date=person.release_date,
-        last_contact_on=max(contacts, default=None),
-        cadence=plans[-1].cadence,
-    )
+    refresh_next_due(session, person, zone=zone)
     session.add(person)

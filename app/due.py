@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from app.models import Consent, Person, PersonStatus, SupportPlan, Unit, User, Visit
+from app.models import Person, PersonStatus, SupportPlan, Unit, User, Visit
 from app.policy import people_scope
 from app.schedule import NOT_DUE, ContactHistory, Due, DueState, due_status, local_date
 
@@ -82,7 +83,6 @@ def _history_query(scope):
             planned_on,
             failed_since,
             _newest(SupportPlan, SupportPlan.cadence),
-            _newest(Consent, Consent.withdrawn_at),
             Unit.default_cadence,
             Unit.lost_contact_after_days,
         )
@@ -92,7 +92,7 @@ def _history_query(scope):
 
 
 def _due_of(row, *, today: date, timezone: str) -> DueItem:
-    person, last_at, planned_on, failed, cadence, withdrawn_at, default, lost_days = row
+    person, last_at, planned_on, failed, cadence, default, lost_days = row
     history = ContactHistory(
         last_contact_on=local_date(last_at, timezone) if last_at else None,
         failed_attempts_since=failed or 0,
@@ -100,7 +100,7 @@ def _due_of(row, *, today: date, timezone: str) -> DueItem:
     )
     due = due_status(
         status=person.status,
-        consent_withdrawn=withdrawn_at is not None,
+        consent_withdrawn=person.consent_withdrawn_at is not None,
         release_date=person.release_date,
         cadence=cadence or default,
         history=history,
@@ -126,6 +126,18 @@ def due_for_person(session: Session, person: Person, *, today: date, timezone: s
     """Where one person stands today, by the same rules and query as the due list."""
     row = session.exec(_history_query(Person.id == person.id)).first()
     return _due_of(row, today=today, timezone=timezone).due if row else NOT_DUE
+
+
+def refresh_next_due(session: Session, person: Person, *, zone: ZoneInfo) -> date | None:
+    """Store her next due date on `Person.next_due_on` (the people list sorts by it).
+
+    Call after anything that moves it: a visit, a plan, a status or a consent change.
+    """
+    session.flush()
+    today = datetime.now(zone).date()
+    person.next_due_on = due_for_person(session, person, today=today, timezone=zone.key).due_on
+    session.add(person)
+    return person.next_due_on
 
 
 def count_due(items: list[DueItem]) -> DueCounts:

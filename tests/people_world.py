@@ -9,8 +9,8 @@ from werkzeug.security import generate_password_hash
 from app import idcard
 from app.accounts import create_unit
 from app.crypto import IdCipher
+from app.due import refresh_next_due
 from app.models import Consent, Person
-from app.people.due import refresh_next_due
 from app.people.service import first_plan
 from app.search_keys import name_search_keys
 

@@ -139,7 +139,7 @@ def test_the_list_is_sorted_by_next_due_date(client, auth, world, db):
     early = world.add(
         "early", "钱多多", officer="officer", release_date=TODAY - timedelta(days=200)
     )
-    later = world.add("later", "孙丽丽", officer="officer", release_date=TODAY + timedelta(days=20))
+    later = world.add("later", "孙丽丽", officer="officer", release_date=TODAY - timedelta(days=5))
     assert early.next_due_on < world.people["mine"].next_due_on < later.next_due_on
     auth.login("officer1")
     page = client.get("/people/").text

@@ -7,7 +7,6 @@ from cryptography.fernet import Fernet
 
 from app import idcard
 from app.crypto import IdCipher, mask_id_number
-from app.people.due import next_due_on
 from app.people.validation import Invalid, clean_consent, clean_person, clean_plan, clean_status
 from app.search_keys import name_search_keys
 
@@ -235,39 +234,3 @@ def test_the_id_number_is_encrypted_with_rotation_and_hashed_with_its_own_key():
 def test_masking_keeps_the_first_three_and_last_four():
     assert mask_id_number("500103198503140241") == "500***********0241"
     assert mask_id_number(None, "0241") == "**************0241"
-
-
-RELEASE = date(2026, 1, 1)
-CADENCE = [
-    {"until_day": 90, "every_days": 14},
-    {"until_day": 365, "every_days": 30},
-    {"until_day": None, "every_days": 90},
-]
-
-
-@pytest.mark.parametrize(
-    ("status", "withdrawn", "last", "due"),
-    [
-        ("pre_release", False, None, date(2025, 7, 5)),  # 180 days before release
-        ("pre_release", False, date(2025, 8, 1), date(2026, 1, 8)),  # then 7 days after it
-        ("active", False, None, date(2026, 1, 8)),
-        ("active", False, date(2026, 1, 20), date(2026, 2, 3)),  # every 14 days at first
-        ("active", False, date(2026, 6, 1), date(2026, 7, 1)),  # monthly until a year
-        ("lost_contact", False, date(2027, 3, 1), date(2027, 5, 30)),  # then every 90 days
-        ("relapse", False, date(2026, 1, 20), date(2026, 2, 3)),
-        ("paused", False, date(2026, 1, 20), None),
-        ("closed", False, date(2026, 1, 20), None),
-        ("active", True, date(2026, 1, 20), None),
-    ],
-)
-def test_next_due_follows_the_plan(status, withdrawn, last, due):
-    assert (
-        next_due_on(
-            status=status,
-            consent_withdrawn=withdrawn,
-            release_date=RELEASE,
-            last_contact_on=last,
-            cadence=CADENCE,
-        )
-        == due
-    )

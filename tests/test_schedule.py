@@ -282,7 +282,7 @@ def caseload(db, unit, make_user):
     soon = person("下周", today - days(3))
     later = person("很久以后", today - days(200))
     db.add(_visit(later, officer, noon - days(1)))
-    withdrawn = person("撤回", today - days(200))
+    withdrawn = person("撤回", today - days(200), consent_withdrawn_at=noon - days(5))
     db.add(
         Consent(
             person_id=withdrawn.id,

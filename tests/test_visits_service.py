@@ -54,6 +54,9 @@ def test_a_visit_is_recorded_with_audit_and_signal(db, officer, person):
     # the schedule follows: released 200 days ago, contact today, next in 30 days
     assert (result.due.state, result.due.reason) == (DueState.upcoming, DueReason.cadence)
     assert result.due.due_on == NOW.date() + timedelta(days=30)
+    # and the people list, sorted by the stored date, follows too
+    db.refresh(person)
+    assert person.next_due_on == NOW.date() + timedelta(days=30)
 
 
 def test_the_same_visit_twice_is_saved_once(db, officer, person):
@@ -216,6 +219,8 @@ def test_no_new_visits_once_consent_is_withdrawn(db, officer, person):
             withdrawn_at=NOW - timedelta(days=1),
         )
     )
+    person.consent_withdrawn_at = NOW - timedelta(days=1)  # as withdraw_consent keeps it
+    db.add(person)
     db.commit()
     result = record(db, officer, visit_data(person))
     assert result.outcome == Outcome.refused

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
+from app.due import refresh_next_due
 from app.models import Assignment, Person, PersonStatus, Role, StatusChange, User
-from app.people.due import refresh_next_due
 from app.people.validation import Invalid, clean_status
 from app.policy import Action, require
 from app.types import utcnow

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
+from app.due import refresh_next_due
 from app.models import Consent, Person, SupportPlan, User
-from app.people.due import refresh_next_due
 from app.people.validation import Invalid, clean_consent, clean_plan
 from app.policy import Action, require
 from app.types import utcnow

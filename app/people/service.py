@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from app import audit
 from app.accounts import N_
 from app.crypto import IdCipher
+from app.due import refresh_next_due
 from app.models import (
     Person,
     PersonStatus,
@@ -21,7 +22,6 @@ from app.models import (
     Unit,
     User,
 )
-from app.people.due import refresh_next_due
 from app.people.validation import Invalid, clean_person
 from app.policy import Action, can, require
 from app.search_keys import name_search_keys

@@ -29,14 +29,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
-from app.due import due_for_person
-from app.models import Consent, Person, PersonStatus, Unit, User, Visit, VisitVersion
+from app.due import due_for_person, refresh_next_due
+from app.models import Person, PersonStatus, Unit, User, Visit, VisitVersion
 from app.policy import may_edit_visit, may_record_visit, sees_person
 from app.schedule import Due, local_date
 from app.signals import visit_recorded
@@ -74,17 +75,6 @@ def _refused(message: str) -> RecordResult:
 
 
 NOT_YOURS = N_("You may not record this visit for this person.")
-
-
-def _consent_withdrawn(session: Session, person: Person) -> bool:
-    """True when the newest version of her support application is withdrawn."""
-    withdrawn_at = session.exec(
-        select(Consent.withdrawn_at)
-        .where(Consent.person_id == person.id)
-        .order_by(Consent.version.desc())
-        .limit(1)
-    ).first()
-    return withdrawn_at is not None
 
 
 def _first_content(session: Session, visit: Visit) -> dict:
@@ -147,8 +137,10 @@ def record_visit(
     existing = session.get(Visit, clean["id"])
     if existing is not None:
         return _replayed(session, user, existing, clean)
-    if _consent_withdrawn(session, person):
+    if person.consent_withdrawn_at is not None:
         return _refused(N_("She has withdrawn her consent: no new visits can be recorded."))
+    if person.status == PersonStatus.closed:
+        return _refused(N_("Her ledger is closed: no new visits can be recorded."))
     values = {name: clean[name] for name in CONTENT_FIELDS}
     visit = Visit(id=clean["id"], author_id=user.id, created_at=now, updated_at=now, **values)
     session.add(visit)
@@ -157,6 +149,8 @@ def record_visit(
         session, user=user, action="visit_create", person=person, target=visit, details=details
     )
     try:
+        session.flush()
+        refresh_next_due(session, person, zone=ZoneInfo(user.timezone))
         session.commit()
     except IntegrityError:
         # the same UUID saved by a request running alongside: judge it as a replay
@@ -224,6 +218,8 @@ def edit_visit(
         session, user=user, action="visit_edit", person=person, target=visit, details=details
     )
     try:
+        session.flush()
+        refresh_next_due(session, person, zone=ZoneInfo(user.timezone))
         session.commit()
     except IntegrityError:
         # another correction of the same version won the race

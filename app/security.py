@@ -52,6 +52,12 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def _api_needs_session():
+    """An API answers 401 JSON to a request without a session, never a sign-in redirect."""
+    if request.path.startswith("/api/") and not current_user.is_authenticated:
+        abort(401)
+
+
 def _expire_idle_session():
     """Sign out a session left unused longer than the idle timeout."""
     if request.endpoint in PUBLIC_ENDPOINTS or not current_user.is_authenticated:
@@ -62,7 +68,7 @@ def _expire_idle_session():
         logout_user()
         session.clear()
         flash(_l("You were signed out after a period of inactivity."), "info")
-        if request.blueprint == "api":
+        if request.path.startswith("/api/"):
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     session["seen"] = now
@@ -89,4 +95,5 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.before_request(_expire_idle_session)
+    app.before_request(_api_needs_session)
     app.after_request(_secure_headers)

@@ -94,6 +94,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    # first of all, before the CSRF check: a phone whose session lapsed is told to sign in
+    app.before_request_funcs.setdefault(None, []).insert(0, _api_needs_session)
     app.before_request(_expire_idle_session)
-    app.before_request(_api_needs_session)
     app.after_request(_secure_headers)

@@ -208,7 +208,11 @@ def test_an_admin_keeps_no_caseload_on_a_phone(client, auth, caseloads):
 def test_the_api_answers_401_without_a_session(client):
     response = client.get("/api/v1/offline/pages")
     assert response.status_code == 401
-    assert response.json == {"error": "unauthenticated", "title": "请先登录", "message": "请先登录。"}
+    assert response.json == {
+        "error": "unauthenticated",
+        "title": "请先登录",
+        "message": "请先登录。",
+    }
 
 
 def test_every_people_list_page_is_kept(client, auth, caseloads, db, unit):

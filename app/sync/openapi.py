@@ -130,7 +130,7 @@ SCHEMAS = {
                     "type": "object",
                     "required": ["kind", "url"],
                     "properties": {
-                        "kind": {"type": "string", "enum": ["today", "people", "ledger"]},
+                        "kind": {"type": "string", "enum": ["today", "people", "ledger", "visit_form"]},
                         "url": {"type": "string"},
                         "person_id": UUID,
                     },

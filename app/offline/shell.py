@@ -9,6 +9,7 @@ from pathlib import Path
 SHELL_FILES = (
     "css/app.css",
     "css/print.css",
+    "css/outbox.css",
     "js/htmx-2.0.11.min.js",
     "js/app.js",
     "js/offline-store.js",

@@ -290,6 +290,13 @@
         return done(s.drafts.delete([userId, key]));
       });
     },
+    keys: function (userId) {
+      return transact(["drafts"], "readonly", function (s) {
+        return done(s.drafts.getAllKeys(userRange(userId))).then(function (keys) {
+          return keys.map(function (key) { return key[1]; });
+        });
+      });
+    },
   };
 
   global.CloverStore = {

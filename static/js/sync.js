@@ -98,12 +98,12 @@
 
   // what the server answered, item by item
   function settle(userId, items, answer) {
-    var results = {};
-    (answer.results || []).forEach(function (result) { results[result.id] = result; });
+    var results = answer.results || [];
     var tally = { confirmed: 0, attention: 0, conflicts: 0 };
     var conflicts = [];
-    var work = items.map(function (item) {
-      var result = results[item.id];
+    var work = items.map(function (item, index) {
+      // answered in item order; an answer for another id is no answer for this one
+      var result = results[index] && (results[index].id === item.id || !results[index].id) ? results[index] : null;
       if (result && CONFIRMED[result.status]) {
         tally.confirmed += 1;
         return CloverStore.outbox.remove(item.id);
@@ -175,7 +175,11 @@
     return fetchWithTimeout(url, { headers: { Accept: "text/html" } }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (!response.ok || response.redirected || type.indexOf("text/html") !== 0) return null;
-      return response.text().then(function (html) { return CloverStore.savePage(userId, url, html, savedAt); });
+      return Promise.all([response.text(), CloverStore.currentUser()]).then(function (found) {
+        // she signed out meanwhile: her pages are gone and must stay gone
+        if (found[1] !== userId) return null;
+        return CloverStore.savePage(userId, url, found[0], savedAt);
+      });
     }).catch(function () { return null; });
   }
 
@@ -186,9 +190,12 @@
       if (!downloaded) return null;
       var key = "cursor:" + userId;
       return CloverStore.getMeta(key).then(function (cursor) {
-        var url = PULL_URL + "?cursor=" + encodeURIComponent(cursor || "");
+        // the download (offline-pages.js) takes the first cursor before it saves every page
+        if (!cursor) return null;
+        var url = PULL_URL + "?cursor=" + encodeURIComponent(cursor);
         return fetchWithTimeout(url, { headers: { Accept: "application/json" } });
       }).then(function (response) {
+        if (!response) return null;
         var type = response.headers.get("Content-Type") || "";
         if (!response.ok || response.redirected || type.indexOf("application/json") !== 0) return null;
         return response.json().then(function (changes) {
@@ -287,5 +294,32 @@
     });
   }
 
-  global.CloverSync = { run: run, status: status, backoff: backoff, notify: notify };
+  // where the caseload stands now, taken before a full download so nothing slips between
+  function startCursor(userId) {
+    return fetchWithTimeout(PULL_URL, { headers: { Accept: "application/json" } }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (!response.ok || type.indexOf("application/json") !== 0) return null;
+      return response.json().then(function (changes) { return changes.cursor || null; });
+    }).catch(function () { return null; });
+  }
+
+  function keepCursor(userId, cursor) {
+    return cursor ? CloverStore.setMeta("cursor:" + userId, cursor) : Promise.resolve();
+  }
+
+  // resolves once this context's run for the user (if any) is over, however it ended
+  function settled(userId) {
+    var current = running[userId];
+    return current ? current.then(function () {}, function () {}) : Promise.resolve();
+  }
+
+  global.CloverSync = {
+    settled: settled,
+    run: run,
+    status: status,
+    backoff: backoff,
+    notify: notify,
+    startCursor: startCursor,
+    keepCursor: keepCursor,
+  };
 })(self);

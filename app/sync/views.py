@@ -56,6 +56,13 @@ def _conflict(conflict_id: uuid.UUID) -> tuple[SyncConflict, Person]:
     return conflict, person
 
 
+def _resolved_url(conflict: SyncConflict) -> str:
+    """Where both originals can be read: the visit's versions, or her ledger."""
+    if is_visit(conflict):
+        return url_for("visits.versions", visit_id=conflict.record_id)
+    return url_for("people.ledger", person_id=conflict.person_id)
+
+
 def _prefixed(prefix: str) -> dict[str, str]:
     """The posted fields named `prefix` + a field name, by field name."""
     return {k.removeprefix(prefix): v for k, v in request.form.items() if k.startswith(prefix)}
@@ -77,7 +84,7 @@ def conflict(conflict_id: uuid.UUID):
         )
         if result.outcome in (Outcome.edited, Outcome.duplicate):
             flash(_("Resolved. Both versions stay in the history."), "success")
-            return redirect(url_for("sync.conflict", conflict_id=conflict.id))
+            return redirect(_resolved_url(conflict))
         errors = {name: [_(m) for m in messages] for name, messages in result.errors.items()}
         if result.outcome == Outcome.conflict:
             errors["_form"] = [_("The record changed again meanwhile. Check the current values.")]

@@ -8,6 +8,8 @@ import copy
 
 from app.sync.push import KINDS, MAX_ITEMS
 
+# the kinds of page app.offline.pages lists; a new kind belongs here too
+PAGE_KINDS = ["today", "people", "ledger", "visit_form"]
 STATUSES = ["created", "edited", "duplicate", "conflict", "invalid", "refused"]
 UUID = {"type": "string", "format": "uuid"}
 NULLABLE_UUID = {"type": ["string", "null"], "format": "uuid"}
@@ -130,7 +132,7 @@ SCHEMAS = {
                     "type": "object",
                     "required": ["kind", "url"],
                     "properties": {
-                        "kind": {"type": "string", "enum": ["today", "people", "ledger", "visit_form"]},
+                        "kind": {"type": "string", "enum": PAGE_KINDS},
                         "url": {"type": "string"},
                         "person_id": UUID,
                     },

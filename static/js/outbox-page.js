@@ -94,7 +94,7 @@
 
   function showOutboxPage(page, userId, text) {
     var list = page.querySelector("[data-outbox-list]");
-    var conflicts = page.querySelector("[data-outbox-conflicts]");
+    var conflicts = document.querySelector("[data-outbox-conflicts]");
     page.querySelector("[data-outbox-signed-out]").hidden = Boolean(userId);
     if (!userId) return Promise.resolve();
     return Promise.all([CloverStore.outbox.list(userId), CloverStore.getMeta("conflicts:" + userId)]).then(
@@ -111,11 +111,12 @@
           var li = element("li", "timeline-item outbox-conflict");
           var link = element("a", null, text.resolve);
           link.href = "/sync/conflicts/" + conflict.conflictId;
+          link.dataset.conflictId = conflict.conflictId;
           li.append(element("strong", null, text.kinds[conflict.kind] || conflict.kind), " ",
             element("span", "badge outbox-state", text.states.conflict), " ", link);
           conflicts.append(li);
         });
-        page.querySelector("[data-outbox-conflicts-section]").hidden = !(found[1] || []).length;
+        document.querySelector("[data-outbox-conflicts-section]").hidden = !(found[1] || []).length;
       }
     );
   }
@@ -132,7 +133,26 @@
     });
   }
 
+  // the server's list of conflicts is the one that counts: once she opens one, the
+  // phone's notice has done its work
+  function forgetNotice(conflictId) {
+    return whoIsHere().then(function (userId) {
+      var key = "conflicts:" + userId;
+      return CloverStore.getMeta(key).then(function (known) {
+        var left = (known || []).filter(function (c) { return c.conflictId !== conflictId; });
+        return CloverStore.setMeta(key, left);
+      });
+    });
+  }
+
   document.addEventListener("click", function (event) {
+    var resolve = event.target.closest("a[data-conflict-id]");
+    if (resolve) {
+      event.preventDefault();
+      forgetNotice(resolve.dataset.conflictId).catch(function () { return null; })
+        .then(function () { window.location.assign(resolve.href); });
+      return;
+    }
     var retry = event.target.closest("[data-outbox-retry]");
     var discard = event.target.closest("[data-outbox-discard]");
     if (retry) {

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.demo import load_demo
-from app.models import Person, PersonStatus, User, Visit
+from app.models import Person, PersonStatus, SyncConflict, User, Visit
+from app.visits.service import record_visit
 
 pytestmark = pytest.mark.browser
 PUSH = "**/api/v1/sync/push"
@@ -237,3 +238,68 @@ def test_sign_out_with_waiting_items_and_another_user_on_the_phone(
     [visit] = visits_with(demo, visit_id)
     assert visit.author_id == officer.id
     assert any(visit_id in json.dumps(json.loads(body or "{}")) for body in sent)
+
+
+def correct_offline(page, context, base, visit_id, note):
+    """On a correction form opened while online, the signal drops before she saves."""
+    page.goto(f"{base}/visits/{visit_id}/edit")
+    expect(page.get_by_role("heading", name="更正回访")).to_be_visible()
+    context.set_offline(True)
+    page.get_by_label("备注").fill(note)
+    page.get_by_role("button", name="保存更正").click()
+    entry = page.locator(".outbox-entry").first
+    expect(entry).to_have_attribute("data-state", "waiting")
+
+
+def test_two_phones_correct_the_same_visit_and_she_resolves_the_conflict(
+    page, context, browser, browser_context_args, live_server, demo
+):
+    officer, person = first_person(demo, "officer1")
+    result = record_visit(
+        session=demo,
+        user=officer,
+        data={
+            "id": str(uuid.uuid4()),
+            "person_id": person.id,
+            "kind": "phone_consultation",
+            "occurred_at": "2026-11-20T10:00",
+            "location": "phone",
+            "notes": "最初的记录",
+        },
+    )
+    visit_id = str(result.visit.id)
+    other_context = browser.new_context(**browser_context_args)
+    other = other_context.new_page()
+    try:
+        for device in (page, other):
+            sign_in(device, live_server, "officer1")
+            wait_until_saved(device)
+        correct_offline(page, context, live_server, visit_id, "手机甲的更正")
+        correct_offline(other, other_context, live_server, visit_id, "手机乙的更正")
+
+        context.set_offline(False)
+        wait_for_outbox(page, officer.id, 0)
+        [visit] = visits_with(demo, visit_id)
+        assert (visit.version, visit.notes) == (2, "手机甲的更正")
+
+        other_context.set_offline(False)
+        wait_for_outbox(other, officer.id, 0)  # the server holds it now, as a conflict
+        demo.rollback()
+        [conflict] = demo.exec(select(SyncConflict)).all()
+        [visit] = visits_with(demo, visit_id)
+        assert (visit.version, visit.notes) == (2, "手机甲的更正")  # nothing overwritten
+
+        other.goto(f"{live_server}/outbox")
+        waiting = other.locator("[data-outbox-conflicts] li")
+        expect(waiting).to_have_count(1)
+        expect(waiting).to_contain_text("待处理冲突")
+        waiting.get_by_role("link", name="去处理").click()
+        expect(other).to_have_url(f"{live_server}/sync/conflicts/{conflict.id}")
+        notes = other.locator("#field-notes")
+        expect(notes.locator('[data-side="mine"]')).to_have_text("手机乙的更正")
+        expect(notes.locator('[data-side="current"]')).to_have_text("手机甲的更正")
+        other.get_by_role("button", name="保存为新版本").click()
+        [visit] = visits_with(demo, visit_id)
+        assert (visit.version, visit.notes) == (3, "手机乙的更正")
+    finally:
+        other_context.close()

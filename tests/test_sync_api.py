@@ -267,3 +267,14 @@ def test_without_a_session_the_api_answers_401_not_a_redirect(client):
         response = getattr(client, method)(url, json={})
         assert response.status_code == 401, url
         assert response.json["error"] == "unauthenticated"
+
+
+def test_a_correction_is_not_a_conflict_when_only_her_status_moved_on(db, sync_phone, sync_person):
+    db.get(Person, sync_person.id).status = "lost_contact"
+    db.commit()
+    # found again: the visit ends 'lost contact' (a new version), her new number goes with it
+    visit, fix = create_item(sync_person), contact_item(sync_person, 1, phone="13900139000")
+    assert sync_phone.statuses([visit, fix]) == ["created", "edited"]
+    person = fresh(db, Person, sync_person.id)
+    assert (person.status, person.phone, person.version) == ("active", "13900139000", 3)
+    assert count(db, SyncConflict) == 0

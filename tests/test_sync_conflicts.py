@@ -93,11 +93,12 @@ def test_someone_else_s_conflict_is_not_found(client, auth, sync_phone, sync_per
 
 
 def test_a_contact_conflict_is_resolved_with_her_phone(db, client, sync_phone, sync_person):
-    assert sync_phone.statuses([contact_item(sync_person, 1, address="新地址 1 号")]) == ["edited"]
+    moved = contact_item(sync_person, 1, phone="13600136000", address="新地址 1 号")
+    assert sync_phone.statuses([moved]) == ["edited"]
     stale = contact_item(sync_person, 1, phone="13900139000")
     conflict_id = sync_phone.push([stale]).json["results"][0]["conflict_id"]
     page = client.get(f"/sync/conflicts/{conflict_id}").text
-    assert "13900139000" in page and "13800138000" in page
+    assert "13900139000" in page and "13600136000" in page
     assert _resolve(client, conflict_id, pick_phone="mine").status_code == 302
     person = fresh(db, Person, sync_person.id)
     assert (person.phone, person.address, person.version) == ("13900139000", "新地址 1 号", 3)

@@ -4,8 +4,8 @@
 policy (`person.contact`), validates (`clean_contact`), and commits. `item_id` names the
 change (the form's hidden field, an outbox item's id): the same item again answers what
 it answered the first time, from its `SyncReceipt`. A correction made on an older
-version of her record is never applied over a newer one: it is kept as a
-`SyncConflict` for the officer to resolve. Outcomes as for visits
+version of her record whose phone or address changed since is never applied over
+the newer one: it is kept as a `SyncConflict` for the officer to resolve. Outcomes as for visits
 (`app.visits.service.Outcome`): edited, duplicate, conflict, invalid, refused.
 """
 
@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
-from app.models import Person, SyncConflict, SyncReceipt, User
+from app.models import AuditEvent, Person, SyncConflict, SyncReceipt, User
 from app.people.validation import Invalid, clean_contact
 from app.policy import Action, can
 from app.sync.receipts import find_receipt, item_digest, keep_conflict
@@ -26,6 +26,8 @@ from app.types import utcnow
 from app.visits.service import Outcome
 
 KIND = "person.contact"
+# the writes that can change her phone or address; each audits the fields and new version
+CONTACT_WRITES = ("person_update", "person_contact")
 CONTACT_FIELDS = ("phone", "address")
 NOT_YOURS = N_("You may not correct her contact details.")
 REUSED = N_("This change was already sent with other content. Enter it again.")
@@ -53,6 +55,27 @@ def _answered(session: Session, receipt: SyncReceipt | bool, person: Person) -> 
         return ContactResult(Outcome.refused, errors={"_form": [REUSED]})
     conflict = session.get(SyncConflict, receipt.conflict_id) if receipt.conflict_id else None
     return ContactResult(Outcome(receipt.status), person, conflict=conflict)
+
+
+def _changed_since(session: Session, person: Person, base_version: int, names) -> bool:
+    """Did anyone change these fields after `base_version`?
+
+    Her version also moves for a status change, an assignment or a visit that ends
+    'lost contact'; none of those touch her phone or address, so none is a conflict.
+    """
+    if base_version == person.version:
+        return False
+    if not 1 <= base_version < person.version:
+        return True
+    details = session.exec(
+        select(AuditEvent.details).where(
+            AuditEvent.person_id == person.id, AuditEvent.action.in_(CONTACT_WRITES)
+        )
+    ).all()
+    return any(
+        d.get("version", 0) > base_version and set(d.get("fields", [])) & set(names)
+        for d in details
+    )
 
 
 def _apply(session: Session, user: User, person: Person, clean: dict, now: datetime) -> None:
@@ -99,7 +122,7 @@ def correct_contact(
     conflict = None
     if all(getattr(person, name) == value for name, value in clean.items()):
         outcome = Outcome.duplicate
-    elif base_version != person.version:
+    elif _changed_since(session, person, base_version, clean):
         outcome = Outcome.conflict
         conflict = keep_conflict(
             session,

@@ -120,39 +120,39 @@ def correct_contact(
         errors = {name: [message] for name, message in invalid.errors.items()}
         return ContactResult(Outcome.invalid, person, errors=errors)
     conflict = None
-    if all(getattr(person, name) == value for name, value in clean.items()):
-        outcome = Outcome.duplicate
-    elif _changed_since(session, person, base_version, clean):
-        outcome = Outcome.conflict
-        conflict = keep_conflict(
-            session,
-            user=user,
-            person=person,
-            kind=KIND,
-            item_id=item_id,
-            record_id=person.id,
-            base_version=base_version,
-            incoming=clean,
-            server=contact_snapshot(person),
-            server_version=person.version,
-        )
-        session.flush()
-    else:
-        outcome = Outcome.edited
-        _apply(session, user, person, clean, now)
-    session.add(
-        SyncReceipt(
-            item_id=item_id,
-            user_id=user.id,
-            kind=KIND,
-            record_id=person.id,
-            digest=digest,
-            status=outcome.value,
-            version=person.version,
-            conflict_id=conflict.id if conflict else None,
-        )
-    )
     try:
+        if all(getattr(person, name) == value for name, value in clean.items()):
+            outcome = Outcome.duplicate
+        elif _changed_since(session, person, base_version, clean):
+            outcome = Outcome.conflict
+            conflict = keep_conflict(
+                session,
+                user=user,
+                person=person,
+                kind=KIND,
+                item_id=item_id,
+                record_id=person.id,
+                base_version=base_version,
+                incoming=clean,
+                server=contact_snapshot(person),
+                server_version=person.version,
+            )
+            session.flush()  # the conflict before the receipt that points to it
+        else:
+            outcome = Outcome.edited
+            _apply(session, user, person, clean, now)
+        session.add(
+            SyncReceipt(
+                item_id=item_id,
+                user_id=user.id,
+                kind=KIND,
+                record_id=person.id,
+                digest=digest,
+                status=outcome.value,
+                version=person.version,
+                conflict_id=conflict.id if conflict else None,
+            )
+        )
         session.commit()
     except IntegrityError:
         # the same item answered by a request running alongside: give its answer

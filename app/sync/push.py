@@ -154,47 +154,45 @@ def _edit_visit(session: Session, user: User, item: Item, now: datetime) -> Item
     if receipt is not None:
         return _receipt_answer(session, item, receipt)
     fields = {"item_id": item.id, "user_id": user.id, "kind": item.kind, "digest": digest}
-    # added first, so an applied edit and its receipt commit together or not at all
-    pending = SyncReceipt(
-        **fields,
-        record_id=item.record_id,
-        status=Outcome.edited,
-        version=item.base_version + 1,
-    )
-    session.add(pending)
-    with session.no_autoflush:
-        result = edit_visit(
-            session=session,
-            user=user,
-            visit_id=item.record_id,
-            base_version=item.base_version,
-            data=item.data,
-            now=now,
-        )
-    if result.outcome == Outcome.edited:
-        return _from_visit(item, result)
-    if pending in session:
-        session.expunge(pending)
-    if result.outcome not in (Outcome.duplicate, Outcome.conflict):
-        return _from_visit(item, result)
-    receipt = find_receipt(session, user, item.id, digest)
-    if receipt is not None:  # the same item, applied by a request running alongside
-        return _receipt_answer(session, item, receipt)
-    visit = result.visit
-    conflict = None
-    if result.outcome == Outcome.conflict:
-        conflict = _keep_visit_conflict(session, user, item, visit, item.data, now)
-        session.flush()
+    # written first, so an applied edit and its receipt commit together or not at all;
+    # a request carrying the same item waits here, then reads this one's answer
     session.add(
         SyncReceipt(
-            **fields,
-            record_id=visit.id,
-            status=result.outcome,
-            version=visit.version,
-            conflict_id=conflict.id if conflict else None,
+            **fields, record_id=item.record_id, status=Outcome.edited, version=item.base_version + 1
         )
     )
     try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return _receipt_answer(session, item, find_receipt(session, user, item.id, digest))
+    result = edit_visit(
+        session=session,
+        user=user,
+        visit_id=item.record_id,
+        base_version=item.base_version,
+        data=item.data,
+        now=now,
+    )
+    if result.outcome == Outcome.edited:
+        return _from_visit(item, result)
+    session.rollback()  # nothing was applied: no receipt for "edited"
+    if result.outcome not in (Outcome.duplicate, Outcome.conflict):
+        return _from_visit(item, result)
+    visit, conflict = result.visit, None
+    try:
+        if result.outcome == Outcome.conflict:
+            conflict = _keep_visit_conflict(session, user, item, visit, item.data, now)
+            session.flush()  # the conflict before the receipt that points to it
+        session.add(
+            SyncReceipt(
+                **fields,
+                record_id=visit.id,
+                status=result.outcome,
+                version=visit.version,
+                conflict_id=conflict.id if conflict else None,
+            )
+        )
         session.commit()
     except IntegrityError:
         session.rollback()

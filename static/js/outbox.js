@@ -17,7 +17,7 @@
   var LIST_FIELDS = ["participants", "risk_flags", "help_given", "difficulties"];
   var CONTACT_FIELDS = ["phone", "address"];
   // sent beside the data, never inside it
-  var NOT_DATA = { csrf_token: true, id: true, base_version: true };
+  var NOT_DATA = { csrf_token: true, id: true, item_id: true, base_version: true };
   var SYNC_TAG = "clover-outbox";
 
   // which outbox form posts to this path, and the record it names: {kind, recordId} or null
@@ -54,7 +54,8 @@
         if (name in fields) data[name] = fields[name];
       });
       return {
-        id: fields.id || global.crypto.randomUUID(),
+        // the correction form names its change "item_id"
+        id: fields.item_id || fields.id || global.crypto.randomUUID(),
         type: form.kind,
         record_id: form.recordId,
         base_version: version(fields.base_version),

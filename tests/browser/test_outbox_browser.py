@@ -303,3 +303,37 @@ def test_two_phones_correct_the_same_visit_and_she_resolves_the_conflict(
         assert (visit.version, visit.notes) == (3, "手机乙的更正")
     finally:
         other_context.close()
+
+
+def test_a_contact_correction_that_fails_to_post_waits_in_the_outbox(
+    page, context, live_server, demo
+):
+    officer, person = first_person(demo, "officer1")
+    sign_in(page, live_server, "officer1")
+    wait_until_saved(page)
+    page.goto(f"{live_server}/people/{person.id}/contact")
+    expect(page.get_by_role("heading", name="更正电话或住址")).to_be_visible()
+    item_id = page.locator('input[name="item_id"]').input_value()
+    page.get_by_label("电话").fill("13900001111")
+    # online, but the server fails: the service worker keeps the change in the outbox
+    context.route(f"**/people/{person.id}/contact", lambda route: route.fulfill(status=500))
+    context.route(PUSH, lambda route: route.fulfill(status=503))
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page).to_have_url(f"{live_server}/people/{person.id}")
+    entry = page.locator(f'.outbox-entry[data-outbox-id="{item_id}"]')
+    expect(entry).to_contain_text("联系方式更正")
+    [item] = outbox(page, officer.id)
+    assert item["payload"]["type"] == "person.contact"
+    assert item["payload"]["record_id"] == str(person.id)
+    assert item["payload"]["data"]["phone"] == "13900001111"
+
+    demo.rollback()
+    assert demo.get(Person, person.id).phone != "13900001111"
+    context.unroute(f"**/people/{person.id}/contact")
+    context.unroute(PUSH)
+    page.locator("#sync-state").click()
+    expect(page).to_have_url(f"{live_server}/outbox")
+    page.get_by_role("button", name="立即同步").click()
+    wait_for_outbox(page, officer.id, 0)
+    demo.rollback()
+    assert demo.get(Person, person.id).phone == "13900001111"

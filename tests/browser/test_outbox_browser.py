@@ -330,9 +330,13 @@ def test_a_contact_correction_that_fails_to_post_waits_in_the_outbox(
     demo.rollback()
     assert demo.get(Person, person.id).phone != "13900001111"
     context.unroute(f"**/people/{person.id}/contact")
-    context.unroute(PUSH)
     page.locator("#sync-state").click()
     expect(page).to_have_url(f"{live_server}/outbox")
+    listed = page.locator(f'[data-outbox-list] [data-outbox-id="{item_id}"]')
+    expect(listed).to_contain_text("联系方式更正")
+    expect(listed).to_contain_text("等待同步")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.unroute(PUSH)  # the server is back
     page.get_by_role("button", name="立即同步").click()
     wait_for_outbox(page, officer.id, 0)
     demo.rollback()

@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.offline import bp as offline_bp
     from app.people import bp as people_bp
     from app.settings import bp as settings_bp
+    from app.sync.views import bp as sync_bp
     from app.today import bp as today_bp
     from app.visits import bp as visits_bp
 
@@ -53,5 +54,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(offline_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(sync_bp, url_prefix="/sync")
     app.register_blueprint(reminders.bp)
     return app

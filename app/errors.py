@@ -5,6 +5,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+# what a phone's code branches on, under /api/
+API_ERRORS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    413: "too_large",
+    500: "server_error",
+}
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
     401: (_l("Please sign in"), _l("Please sign in to continue.")),
@@ -25,7 +34,8 @@ def render_error(error: HTTPException):
     else:
         title, message = MESSAGES[code]
     if request.path.startswith("/api/"):
-        return jsonify(error=code, title=str(title), message=str(message)), code
+        slug = "csrf" if isinstance(error, CSRFError) else API_ERRORS[code]
+        return jsonify(error=slug, title=str(title), message=str(message)), code
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 

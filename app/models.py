@@ -5,6 +5,7 @@ a `version` that goes up by one on each change, and created/updated times in UTC
 the offline sync protocol relies on all three.
 """
 
+import secrets
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -162,6 +163,7 @@ class User(SQLModel, table=True):
     locale: str = Field(default="zh_Hans", max_length=10)
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     active: bool = Field(default=True)
+    session_nonce: str = Field(default_factory=lambda: secrets.token_hex(16), max_length=32)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # reminders, in her own time zone, as HH:MM; no quiet hours when either end is None
     reminder_time: str = Field(default="08:00", max_length=5)
@@ -187,7 +189,9 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # the nonce changes on sign-out, so a session cookie from before (kept by a phone,
+        # or re-set by a request still in flight) no longer signs anyone in
+        return f"{self.id}:{self.session_nonce}"
 
 
 class Person(SQLModel, table=True):
@@ -446,6 +450,52 @@ class ReminderDelivery(SQLModel, table=True):
     at: datetime = timestamp_field()
 
 
+# --- offline sync (issue 5): changes that could not be applied as sent, and receipts ---
+
+
+class SyncConflict(SQLModel, table=True):
+    """A change a phone sent that met a newer server version: kept whole for people to resolve.
+
+    Nothing is overwritten: the server's record stays as it is until the officer who sent
+    the change picks, field by field, what the next version holds.
+    """
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # the outbox item that carried the change: a resend finds this row again
+    item_id: uuid.UUID = Field(unique=True)
+    user_id: uuid.UUID = fk("user.id", nullable=False)
+    person_id: uuid.UUID = fk("person.id", nullable=False)
+    # visit.create, visit.edit or person.contact
+    kind: str = Field(max_length=20)
+    # the visit or the person the change is for
+    record_id: uuid.UUID = Field(index=True)
+    base_version: int | None = None
+    # her change, cleaned, and the server's record when it arrived (both snapshots)
+    incoming: dict = Field(default_factory=dict, sa_type=JSON)
+    server: dict = Field(default_factory=dict, sa_type=JSON)
+    server_version: int
+    created_at: datetime = timestamp_field()
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by_id: uuid.UUID | None = fk("user.id", index=False)
+    # the version her resolution made (or the one kept, when nothing needed to change)
+    resolved_version: int | None = None
+
+
+class SyncReceipt(SQLModel, table=True):
+    """The answer given to one outbox item, so a resent item gets the same answer."""
+
+    item_id: uuid.UUID = Field(primary_key=True)
+    user_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    kind: str = Field(max_length=20)
+    record_id: uuid.UUID
+    # sha-256 of the item as sent: the same id with other content is not a resend
+    digest: str = Field(max_length=64)
+    status: str = Field(max_length=20)
+    version: int | None = None
+    conflict_id: uuid.UUID | None = fk("syncconflict.id", index=False)
+    created_at: datetime = timestamp_field()
+
+
 __all__ = [
     "Assignment",
     "AuditEvent",
@@ -464,6 +514,8 @@ __all__ = [
     "Role",
     "StatusChange",
     "SupportPath",
+    "SyncConflict",
+    "SyncReceipt",
     "Unit",
     "User",
     "Visit",

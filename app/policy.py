@@ -23,6 +23,8 @@ class Action(StrEnum):
     person_reveal_id = "person.reveal_id"
     person_status = "person.status"
     person_close = "person.close"
+    # correcting her phone or address, in the field and offline
+    person_contact = "person.contact"
     consent_record = "consent.record"
     plan_record = "plan.record"
     visit_create = "visit.create"
@@ -45,6 +47,7 @@ PERSON_ACTIONS = {
     Action.person_reveal_id,
     Action.person_status,
     Action.person_close,
+    Action.person_contact,
     Action.consent_record,
     Action.plan_record,
     Action.visit_create,
@@ -77,6 +80,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.person_reveal_id,
         Action.person_status,
         Action.person_close,
+        Action.person_contact,
         Action.consent_record,
         Action.plan_record,
         Action.visit_create,
@@ -92,6 +96,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.person_list,
         Action.person_view,
         Action.person_status,
+        Action.person_contact,
         Action.consent_record,
         Action.plan_record,
         Action.visit_create,

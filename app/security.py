@@ -1,5 +1,6 @@
 """Sessions, the signed-in user, and the headers every response carries."""
 
+import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -44,12 +45,22 @@ PUBLIC_ENDPOINTS = {"static", "offline.service_worker"}
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The user of a session, unless she signed out since it began or was deactivated."""
+    raw_id, _, nonce = user_id.partition(":")
     try:
-        key = uuid.UUID(user_id)
+        key = uuid.UUID(raw_id)
     except ValueError:
         return None
     user = get_session().get(User, key)
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not secrets.compare_digest(nonce, user.session_nonce):
+        return None
+    return user
+
+
+def _api_needs_session():
+    """An API answers 401 JSON to a request without a session, never a sign-in redirect."""
+    if request.path.startswith("/api/") and not current_user.is_authenticated:
+        abort(401)
 
 
 def _expire_idle_session():
@@ -62,7 +73,7 @@ def _expire_idle_session():
         logout_user()
         session.clear()
         flash(_l("You were signed out after a period of inactivity."), "info")
-        if request.blueprint == "api":
+        if request.path.startswith("/api/"):
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     session["seen"] = now
@@ -88,5 +99,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    # first of all, before the CSRF check: a phone whose session lapsed is told to sign in
+    app.before_request_funcs.setdefault(None, []).insert(0, _api_needs_session)
     app.before_request(_expire_idle_session)
     app.after_request(_secure_headers)

@@ -206,3 +206,4 @@ def browser_context_args(browser_context_args):
 
 
 from tests.people_world import world  # noqa: E402, F401 - the people tests' unit and people
+from tests.sync_world import sync_officer, sync_person, sync_phone  # noqa: E402, F401 - sync tests

@@ -135,3 +135,19 @@ def test_passwords_are_stored_with_scrypt(make_user, db):
 
 def test_login_page_carries_a_csrf_token(client):
     assert csrf_from(client.get("/auth/login").text)
+
+
+def test_a_session_cookie_from_before_sign_out_no_longer_signs_in(app, client, auth, make_user):
+    """A copy of the cookie (a request in flight, a phone kept offline) dies with sign-out."""
+    make_user("officer1")
+    auth.login("officer1")
+    with client.session_transaction() as session:
+        stolen = dict(session)
+    auth.logout()
+    with client.session_transaction() as session:
+        session.update(stolen)
+    response = client.get("/people/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+    # signing in again works, with a new session
+    assert auth.login("officer1").headers["Location"] == "/"

@@ -112,8 +112,9 @@ def test_service_worker_is_served_from_the_root(client):
     )
     assert re.fullmatch(r"[0-9a-f]{16}", shell["version"])
     assert shell["offline"] == "/offline"
-    assert shell["precache"] == [f"/static/{name}" for name in SHELL_FILES] + ["/offline"]
-    assert 'importScripts("/static/js/offline-store.js", "/static/js/sw-push.js")' in response.text
+    shell_pages = ["/offline", "/outbox"]
+    assert shell["precache"] == [f"/static/{name}" for name in SHELL_FILES] + shell_pages
+    assert '"/static/js/offline-store.js",\n  "/static/js/outbox.js",' in response.text
 
 
 def test_the_shell_holds_everything_a_page_loads(client, auth, caseloads):
@@ -170,12 +171,15 @@ def test_an_officer_keeps_only_her_open_caseload(client, auth, caseloads, db):
     assert body["user_id"] == str(users["officer"].id)
     assert body["truncated"] is False
     urls = [page["url"] for page in body["pages"]]
-    ledgers = {f"/people/{people[key].id}" for key in ("mine", "mine_too")}
+    mine = [people[key].id for key in ("mine", "mine_too")]
+    ledgers = {f"/people/{person_id}" for person_id in mine}
+    forms = {f"/people/{person_id}/visits/new" for person_id in mine}
     assert urls[:2] == ["/", "/people/"]
-    assert set(urls[2:]) == ledgers
-    assert {page["kind"] for page in body["pages"]} == {"today", "people", "ledger"}
+    assert set(urls[2:]) == ledgers | forms
+    kinds = {page["kind"] for page in body["pages"]}
+    assert kinds == {"today", "people", "ledger", "visit_form"}
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "offline_pages")).one()
-    assert event.user_id == users["officer"].id and event.details == {"pages": 4}
+    assert event.user_id == users["officer"].id and event.details == {"pages": 6}
 
 
 @pytest.mark.parametrize(
@@ -197,14 +201,18 @@ def test_an_admin_keeps_no_caseload_on_a_phone(client, auth, caseloads):
     auth.login("admin")
     response = client.get("/api/v1/offline/pages")
     assert response.status_code == 403
-    assert response.json["error"] == 403
+    assert response.json["error"] == "forbidden"
     assert "data-offline-copy" not in client.get("/").text
 
 
 def test_the_api_answers_401_without_a_session(client):
     response = client.get("/api/v1/offline/pages")
     assert response.status_code == 401
-    assert response.json == {"error": 401, "title": "请先登录", "message": "请先登录。"}
+    assert response.json == {
+        "error": "unauthenticated",
+        "title": "请先登录",
+        "message": "请先登录。",
+    }
 
 
 def test_every_people_list_page_is_kept(client, auth, caseloads, db, unit):
@@ -243,7 +251,8 @@ def test_the_list_costs_the_same_queries_for_any_caseload(
         )
     db.commit()
     with count_queries() as large:
-        assert len(listed(client).json["pages"]) == 24
+        # two list pages, then a ledger and a visit form per person
+        assert len(listed(client).json["pages"]) == 2 + 22 * 2
     assert len(large) == len(small)
 
 

@@ -7,9 +7,11 @@ from app import audit
 from app.db import get_session
 from app.offline.pages import offline_pages
 from app.policy import Action, require
+from app.sync.api import bp as sync_api
 from app.types import utcnow
 
 bp = Blueprint("api", __name__)
+bp.register_blueprint(sync_api)
 
 
 @bp.before_request

@@ -1,5 +1,6 @@
 """Sign in and sign out."""
 
+import secrets
 from urllib.parse import urlsplit
 
 from flask import (
@@ -80,6 +81,10 @@ def language():
 @login_required
 def logout():
     db = get_session()
+    # every session cookie of hers issued so far stops working, including one that a
+    # request still in flight would set again after this response
+    current_user.session_nonce = secrets.token_hex(16)
+    db.add(current_user)
     audit.record(db, user=current_user, action="logout")
     db.commit()
     logout_user()

@@ -6,9 +6,15 @@ from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.offline.labels import outbox_labels
 from app.offline.shell import SHELL_FILES, shell_version, worker_script
 
 bp = Blueprint("offline", __name__)
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    state.app.jinja_env.globals["outbox_labels"] = outbox_labels
 
 
 def render_offline_page() -> str:
@@ -36,6 +42,17 @@ def page():
     return render_offline_page()
 
 
+def render_outbox_page() -> str:
+    """The Outbox page: a shell, the same for everyone; the items come from the phone."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return render_template("outbox/index.html", app_shell=True)
+
+
+@bp.get("/outbox")
+def outbox():
+    return render_outbox_page()
+
+
 @bp.get("/sw.js")
 def service_worker():
     """The worker from the site root, so its scope is the whole app."""
@@ -43,10 +60,11 @@ def service_worker():
     offline_url = url_for("offline.page")
     version = shell_version(
         static_folder=static,
-        offline_page=render_offline_page(),
+        offline_page=render_offline_page() + render_outbox_page(),
         build=current_app.config["CLOVER_BUILD"],
     )
-    precache = [url_for("static", filename=name) for name in SHELL_FILES] + [offline_url]
+    shell_pages = [offline_url, url_for("offline.outbox")]
+    precache = [url_for("static", filename=name) for name in SHELL_FILES] + shell_pages
     script = worker_script(
         static_folder=static, version=version, precache=precache, offline_url=offline_url
     )

@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 from app.caseload import caseload, caseload_query
 from app.models import User
 from app.people.listing import PAGE_SIZE
+from app.policy import Action, can
 
 # a supervisor's unit can be large: the phone keeps the ledgers longest without contact
 LEDGER_LIMIT = 300
@@ -26,4 +27,8 @@ def offline_pages(*, session: Session, user: User) -> dict:
     for person in people[:LEDGER_LIMIT]:
         url = url_for("people.ledger", person_id=person.id)
         pages.append({"kind": "ledger", "url": url, "person_id": str(person.id)})
+        # the visit form too, so a visit can be recorded with no signal
+        if can(user, Action.visit_create, person):
+            url = url_for("visits.new", person_id=person.id)
+            pages.append({"kind": "visit_form", "url": url, "person_id": str(person.id)})
     return {"pages": pages, "truncated": len(people) > LEDGER_LIMIT}

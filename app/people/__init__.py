@@ -10,4 +10,4 @@ bp.record_once(
     lambda state: state.app.jinja_env.globals.update(FIRST_CONTACT_DAYS=FIRST_CONTACT_DAYS)
 )
 
-from app.people import manage_views, record_views, views  # noqa: E402, F401 - routes
+from app.people import contact_views, manage_views, record_views, views  # noqa: E402, F401 - routes

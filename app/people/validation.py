@@ -154,6 +154,21 @@ def clean_person(data: Mapping, *, today: date, id_required: bool = True) -> dic
     return cleaned
 
 
+def clean_contact(data: Mapping) -> dict:
+    """A correction of her phone, her address or both: only the fields sent change."""
+    errors: dict[str, str] = {}
+    cleaned = {}
+    if "phone" in data:
+        cleaned["phone"] = _phone(str(data.get("phone") or ""), errors, "phone")
+    if "address" in data:
+        cleaned["address"] = _length(_text(data, "address"), 300, errors, "address") or None
+    if not cleaned:
+        errors["phone"] = N_("Enter her phone number or her address.")
+    if errors:
+        raise Invalid(errors)
+    return cleaned
+
+
 def clean_consent(data: Mapping, *, today: date) -> dict:
     """A version of the support application."""
     errors: dict[str, str] = {}

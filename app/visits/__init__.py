@@ -12,6 +12,7 @@ from app import audit
 from app.db import get_session
 from app.models import Person, Unit, User, Visit
 from app.policy import Action, may_edit_visit, require, visit_kinds_for
+from app.sync.receipts import conflicts_of_record
 from app.types import utcnow
 from app.visits.fields import DEFAULT_LOCATION, KINDS_BY_FIELD
 from app.visits.forms import new_values, submitted_values, visit_values
@@ -137,10 +138,16 @@ def versions(visit_id: uuid.UUID):
     visit, person = _visit(visit_id)
     db = get_session()
     history = visit_history(db, visit)
-    ids = {v.author_id for v in history}
+    conflicts = conflicts_of_record(db, visit.id)
+    ids = {v.author_id for v in history} | {c.user_id for c in conflicts}
     authors = {u.id: u for u in db.exec(select(User).where(User.id.in_(ids)))}
     audit.record(db, user=current_user, action="visit_history_view", person=person, target=visit)
     db.commit()
     return render_template(
-        "visits/versions.html", person=person, visit=visit, history=history, authors=authors
+        "visits/versions.html",
+        person=person,
+        visit=visit,
+        history=history,
+        authors=authors,
+        conflicts=conflicts,
     )

@@ -82,14 +82,18 @@
     showStatus("saving");
     var savedAt = new Date().toISOString();
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
-    running = fetchChecked(LIST_URL, "application/json")
+    var cursor = null;
+    // the sync's cursor first: what changes during the download is pulled again later
+    running = window.CloverSync.startCursor(userId)
+      .then(function (taken) { cursor = taken; return fetchChecked(LIST_URL, "application/json"); })
       .then(function (response) { return response.json(); })
       .then(function (listing) {
         if (listing.user_id !== userId) throw new Error("signed in as someone else");
         var urls = listing.pages.map(function (page) { return page.url; });
         return savePages(userId, urls, savedAt)
           .then(function () { return CloverStore.keepOnlyPages(userId, urls); })
-          .then(function () { return CloverStore.setDownloadedAt(userId, savedAt); });
+          .then(function () { return CloverStore.setDownloadedAt(userId, savedAt); })
+          .then(function () { return window.CloverSync.keepCursor(userId, cursor); });
       })
       .then(
         function () { showStatus("saved", savedAt); },
@@ -143,7 +147,10 @@
     var userId = signedInUser();
     if (!form.matches("[data-sign-out]") || !userId || !window.indexedDB) return;
     event.preventDefault();
-    CloverStore.forgetUser(userId)
+    // nobody is signed in from here on: a sync still running saves no more of her pages
+    CloverStore.setMeta("currentUser", null)
+      .then(function () { return window.CloverSync.settled(userId); })
+      .then(function () { return CloverStore.forgetUser(userId); })
       .catch(function () { return null; })
       .then(function () { form.submit(); });
   });

@@ -5,12 +5,15 @@
 //   pages   {userId, url, html, savedAt}      key [userId, url], index byUser
 //   outbox  {id, userId, kind, payload, createdAt, state, attempts, lastError}
 //                                             key id (client UUID), indexes byUser, byUserCreated
-//   meta    {key, value}                      "currentUser", "download:<userId>"
+//   drafts  {userId, key, value}              key [userId, key] (visit form drafts)
+//   meta    {key, value}                      "currentUser", "download:<userId>",
+//                                             "token:<userId>", "cursor:<userId>",
+//                                             "synced:<userId>", "conflicts:<userId>"
 (function (global) {
   "use strict";
 
   var DB_NAME = "clover";
-  var DB_VERSION = 1;
+  var DB_VERSION = 2;
   var OUTBOX_STATES = ["waiting", "syncing", "attention"];
   var opening = null;
 
@@ -23,6 +26,9 @@
       outbox.createIndex("byUser", "userId");
       outbox.createIndex("byUserCreated", ["userId", "createdAt"]);
       db.createObjectStore("meta", { keyPath: "key" });
+    }
+    if (oldVersion < 2) {
+      db.createObjectStore("drafts", { keyPath: ["userId", "key"] });
     }
   }
 
@@ -159,6 +165,13 @@
     });
   }
 
+  // pages of people who left her caseload
+  function forgetPages(userId, urls) {
+    return transact(["pages"], "readwrite", function (s) {
+      urls.forEach(function (url) { s.pages.delete([userId, url]); });
+    });
+  }
+
   function downloadedAt(userId) {
     return getMeta("download:" + userId);
   }
@@ -167,10 +180,18 @@
     return setMeta("download:" + userId, savedAt);
   }
 
-  // signing out: this user's pages and download time go; the outbox is the sync's to decide
+  function userRange(userId) {
+    return IDBKeyRange.bound([userId, ""], [userId, "\uffff"]);
+  }
+
+  // signing out: this user's pages, drafts, token and download time go; her outbox stays
+  // on the phone (sent when she signs in again)
   function forgetUser(userId) {
-    return transact(["pages", "meta"], "readwrite", function (s) {
-      s.meta.delete("download:" + userId);
+    return transact(["pages", "drafts", "meta"], "readwrite", function (s) {
+      ["download:", "token:", "cursor:"].forEach(function (prefix) {
+        s.meta.delete(prefix + userId);
+      });
+      s.drafts.delete(userRange(userId));
       return done(s.pages.index("byUser").getAllKeys(IDBKeyRange.only(userId))).then(
         function (keys) { keys.forEach(function (key) { s.pages.delete(key); }); }
       );
@@ -223,9 +244,20 @@
     },
     // this user's items, oldest first (the order they are replayed in)
     list: function (userId) {
-      var range = IDBKeyRange.bound([userId, ""], [userId, "\uffff"]);
       return transact(["outbox"], "readonly", function (s) {
-        return done(s.outbox.index("byUserCreated").getAll(range));
+        return done(s.outbox.index("byUserCreated").getAll(userRange(userId)));
+      });
+    },
+    // change some fields of stored items in one transaction (missing ones are skipped)
+    update: function (ids, changes) {
+      return transact(["outbox"], "readwrite", function (s) {
+        return Promise.all(ids.map(function (id) {
+          return done(s.outbox.get(id)).then(function (row) {
+            if (!row) return;
+            var next = Object.assign({}, row, typeof changes === "function" ? changes(row) : changes);
+            s.outbox.put(checkItem(next));
+          });
+        }));
       });
     },
     count: function (userId) {
@@ -241,7 +273,37 @@
     },
   };
 
+  // drafts of a form, per user: only the signed-in user's drafts are ever read
+  var drafts = {
+    save: function (userId, key, value) {
+      return transact(["drafts"], "readwrite", function (s) {
+        return done(s.drafts.put({ userId: userId, key: key, value: value }));
+      });
+    },
+    load: function (userId, key) {
+      return transact(["drafts"], "readonly", function (s) {
+        return done(s.drafts.get([userId, key])).then(function (row) { return row ? row.value : null; });
+      });
+    },
+    clear: function (userId, key) {
+      return transact(["drafts"], "readwrite", function (s) {
+        return done(s.drafts.delete([userId, key]));
+      });
+    },
+    keys: function (userId) {
+      return transact(["drafts"], "readonly", function (s) {
+        return done(s.drafts.getAllKeys(userRange(userId))).then(function (keys) {
+          return keys.map(function (key) { return key[1]; });
+        });
+      });
+    },
+  };
+
   global.CloverStore = {
+    getMeta: getMeta,
+    setMeta: setMeta,
+    forgetPages: forgetPages,
+    drafts: drafts,
     useUser: useUser,
     currentUser: currentUser,
     savePage: savePage,

@@ -5,9 +5,14 @@
 // The app shell (no personal data) lives in Cache Storage. Personal pages live only in
 // the offline store (IndexedDB, offline-store.js), under the user who downloaded them.
 // ("use strict" comes first in what the server sends, ahead of CLOVER_SHELL)
-/* global CloverStore */
+/* global CloverStore, CloverOutbox, CloverSync */
 
-importScripts("/static/js/offline-store.js", "/static/js/sw-push.js");
+importScripts(
+  "/static/js/offline-store.js",
+  "/static/js/outbox.js",
+  "/static/js/sync.js",
+  "/static/js/sw-push.js"
+);
 
 var SHELL = self.CLOVER_SHELL;
 var CACHE_PREFIX = "clover-shell-";
@@ -15,6 +20,8 @@ var CACHE_NAME = CACHE_PREFIX + SHELL.version;
 var PRECACHED = new Set(SHELL.precache);
 // a proxy answers these when Clover itself cannot be reached
 var UNREACHABLE = new Set([502, 503, 504]);
+// a form post that hangs this long is kept in the outbox instead (a resend is idempotent)
+var POST_TIMEOUT_MS = 20000;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -90,18 +97,65 @@ function savedCopy(url) {
     SECURITY_HEADERS.forEach(function (name) {
       if (offline && offline.headers.has(name)) headers.set(name, offline.headers.get(name));
     });
-    return new Response(saved.html, { status: 200, headers: headers });
+    // the page knows it is a saved copy: forms on it go to the outbox, not the server
+    var html = saved.html.replace("<body", "<body data-saved-copy");
+    return new Response(html, { status: 200, headers: headers });
   });
+}
+
+// shell pages (the offline page, the outbox page) open from the cache when offline
+function shellPage(url) {
+  if (!PRECACHED.has(url.pathname)) return null;
+  return caches.match(url.pathname, { cacheName: CACHE_NAME });
 }
 
 function navigate(request) {
   var url = new URL(request.url);
+  var fallback = function () {
+    return Promise.resolve(shellPage(url)).then(function (page) { return page || savedCopy(url); });
+  };
   return fetch(request).then(
     function (response) {
-      return UNREACHABLE.has(response.status) ? savedCopy(url) : response;
+      return UNREACHABLE.has(response.status) ? fallback() : response;
     },
-    function () { return savedCopy(url); }
+    fallback
   );
+}
+
+// a navigation cannot be given an abort signal: race it against a timer instead
+function fetchWithin(request, ms) {
+  var timer;
+  var late = new Promise(function (resolve, reject) {
+    timer = setTimeout(function () { reject(new Error("no answer in time")); }, ms);
+  });
+  return Promise.race([fetch(request), late]).then(
+    function (response) { clearTimeout(timer); return response; },
+    function (error) { clearTimeout(timer); throw error; }
+  );
+}
+
+// a visit or contact correction posted while the server cannot be reached (no network,
+// a timeout, a 5xx) goes to the outbox, and she is taken back to the ledger
+function postOrQueue(request) {
+  var url = new URL(request.url);
+  var kept = request.clone();
+  function queue() {
+    return Promise.all([kept.formData(), CloverStore.currentUser()])
+      .then(function (found) {
+        var entries = Array.from(found[0].entries());
+        var item = CloverOutbox.itemFromForm(url.pathname, entries, found[1]);
+        if (!item) throw new Error("not an outbox form");
+        return CloverOutbox.queue(item).then(function () {
+          return Response.redirect(new URL(CloverOutbox.ledgerUrl(item), url).href, 303);
+        });
+      })
+      .catch(function () {
+        return offlinePage().then(function (page) { return page || lastResort(); });
+      });
+  }
+  return fetchWithin(request, POST_TIMEOUT_MS).then(function (response) {
+    return response.status >= 500 ? queue() : response;
+  }, queue);
 }
 
 function shellAsset(request) {
@@ -116,6 +170,8 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && request.method === "GET") {
     event.respondWith(navigate(request));
+  } else if (request.mode === "navigate" && CloverOutbox.formAt(url.pathname)) {
+    event.respondWith(postOrQueue(request));
   } else if (request.mode === "navigate") {
     // a form posted with no connection: the offline page, not the browser's error
     event.respondWith(
@@ -127,4 +183,18 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(shellAsset(request));
   }
   // everything else (the API, page downloads) goes to the network untouched
+});
+
+// Background Sync: the browser wakes the worker once the connection is back; a rejected
+// run is retried by the browser later with its own backoff
+self.addEventListener("sync", function (event) {
+  if (event.tag !== CloverOutbox.SYNC_TAG) return;
+  event.waitUntil(
+    CloverStore.currentUser().then(function (userId) {
+      if (!userId) return null;
+      return CloverStore.getMeta("token:" + userId).then(function (token) {
+        return CloverSync.run(userId, token);
+      });
+    })
+  );
 });

@@ -1,46 +1,40 @@
 // Drafts of the visit form, kept on the phone while she types, so a phone that locks or
-// reloads mid-visit gives them back; cleared once the visit is saved.
+// reloads mid-visit gives them back; cleared once the visit is saved or queued.
 //
-// Storage goes through three calls only (save/load/clear, each returning a Promise), so
-// it can move to the offline store (IndexedDB) without touching the rest.
+// Drafts live in the one offline store (CloverStore.drafts), keyed by user + key, where a
+// key is the visit UUID ("visit:<id>") or a slot ("slot:new:<person>", "slot:edit:<visit>")
+// pointing at the UUID of the slot's open draft, so a reload finds it again.
+/* global CloverStore */
 (function () {
   "use strict";
 
-  var PREFIX = "clover:draft:";
   var SAVE_DELAY_MS = 300;
 
-  var storage = {
-    save: function (key, value) {
-      try {
-        localStorage.setItem(PREFIX + key, JSON.stringify(value));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return Promise.resolve();
-    },
-    load: function (key) {
-      try {
-        var raw = localStorage.getItem(PREFIX + key);
-        return Promise.resolve(raw ? JSON.parse(raw) : null);
-      } catch (error) {
-        return Promise.resolve(null);
-      }
-    },
-    clear: function (key) {
-      try {
-        localStorage.removeItem(PREFIX + key);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return Promise.resolve();
-    },
-  };
-  window.CloverDrafts = storage;
+  function draftKey(visitId) { return "visit:" + visitId; }
+  function slotKey(slot) { return "slot:" + slot; }
 
-  // a draft is keyed by user + visit UUID; a slot (new visit for a person, correction
-  // of a visit) points at the UUID of its open draft, so a reload finds it again
-  function draftKey(user, visitId) { return "visit:" + user + ":" + visitId; }
-  function slotKey(user, slot) { return "slot:" + user + ":" + slot; }
+  var storage = {
+    save: function (user, key, value) { return CloverStore.drafts.save(user, key, value); },
+    load: function (user, key) {
+      return CloverStore.drafts.load(user, key).catch(function () { return null; });
+    },
+    clear: function (user, key) { return CloverStore.drafts.clear(user, key); },
+  };
+
+  // the draft of this visit and its slot's pointer to it (once saved on the server or queued)
+  function forget(user, visitId) {
+    var key = draftKey(visitId);
+    return storage.load(user, key).then(function (draft) {
+      var cleared = [storage.clear(user, key)];
+      if (draft && draft.slot) {
+        cleared.push(storage.load(user, slotKey(draft.slot)).then(function (current) {
+          if (current === visitId) return storage.clear(user, slotKey(draft.slot));
+        }));
+      }
+      return Promise.all(cleared);
+    });
+  }
+  window.CloverDrafts = { save: storage.save, load: storage.load, clear: storage.clear, forget: forget };
 
   var SKIP = { csrf_token: true };
 
@@ -83,11 +77,12 @@
 
     function saveNow() {
       clearTimeout(timer);
-      if (discarded) return Promise.resolve();
+      // queued in the outbox (outbox.js): nothing left to keep
+      if (discarded || form.hasAttribute("data-draft-done")) return Promise.resolve();
       var visitId = form.elements.id.value;
       var draft = { slot: slot, savedAt: new Date().toISOString(), fields: readFields(form) };
-      return storage.save(draftKey(user, visitId), draft).then(function () {
-        return storage.save(slotKey(user, slot), visitId);
+      return storage.save(user, draftKey(visitId), draft).then(function () {
+        return storage.save(user, slotKey(slot), visitId);
       }).catch(function () { /* storage full or refused: the form still works */ });
     }
     function saveSoon() {
@@ -110,14 +105,18 @@
         var visitId = form.elements.id.value;
         discarded = true;
         clearTimeout(timer);
-        Promise.all([storage.clear(draftKey(user, visitId)), storage.clear(slotKey(user, slot))])
+        Promise.all([storage.clear(user, draftKey(visitId)), storage.clear(user, slotKey(slot))])
           .then(function () { window.location.reload(); });
       });
     }
     if (!form.hasAttribute("data-draft-fresh")) return Promise.resolve();
-    // a fresh form: bring back the draft this slot was left with, UUID and all
-    return storage.load(slotKey(user, slot)).then(function (visitId) {
-      return visitId ? storage.load(draftKey(user, visitId)) : null;
+    // the copy kept for offline use carries the UUID it was rendered with: every visit
+    // recorded from it needs its own, minted here (a restored draft brings back its own)
+    if (document.body.hasAttribute("data-saved-copy") && slot.indexOf("new:") === 0) {
+      form.elements.id.value = window.crypto.randomUUID();
+    }
+    return storage.load(user, slotKey(slot)).then(function (visitId) {
+      return visitId ? storage.load(user, draftKey(visitId)) : null;
     }).then(function (draft) {
       if (!draft || !draft.fields) return;
       writeFields(form, draft.fields);
@@ -126,18 +125,7 @@
   }
 
   function clearSaved(marker) {
-    var user = marker.dataset.draftUser;
-    var visitId = marker.dataset.visitSaved;
-    var key = draftKey(user, visitId);
-    storage.load(key).then(function (draft) {
-      var cleared = [storage.clear(key)];
-      if (draft && draft.slot) {
-        cleared.push(storage.load(slotKey(user, draft.slot)).then(function (current) {
-          if (current === visitId) return storage.clear(slotKey(user, draft.slot));
-        }));
-      }
-      return Promise.all(cleared);
-    }).then(function () {
+    forget(marker.dataset.draftUser, marker.dataset.visitSaved).then(function () {
       // a reload of this page should not look like another save
       var url = new URL(window.location.href);
       url.searchParams.delete("saved");
@@ -147,6 +135,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("visit-form");
+    if (!window.indexedDB || !window.CloverStore) return;
     if (form && form.dataset.draftUser) keepDrafts(form);
     var marker = document.querySelector("[data-visit-saved]");
     if (marker) clearSaved(marker);

@@ -102,7 +102,9 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
     wait_until_saved(page)
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/sw.js")
     saved = set(stored_urls(page, officer.id))
-    assert {"/", "/people/"} | {f"/people/{p.id}" for p in people} == saved
+    ledgers = {f"/people/{p.id}" for p in people}
+    forms = {f"/people/{p.id}/visits/new" for p in people}
+    assert {"/", "/people/"} | ledgers | forms == saved
     # personal pages live in the offline store only, never in Cache Storage
     caches = cached_urls(page)
     assert len(caches) == 1 and next(iter(caches)).startswith(SHELL_PREFIX)
@@ -177,7 +179,7 @@ def test_signing_out_forgets_the_users_pages(page, context, live_server, demo):
     officer, people = caseload_of(demo, "officer1")
     sign_in(page, live_server, "officer1")
     wait_until_saved(page)
-    assert len(stored_urls(page, officer.id)) == len(people) + 2
+    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 2
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="设置").click()
     expect(page.locator("[data-offline-panel]")).to_contain_text("离线副本保存于")
     page.get_by_role("button", name="退出登录").click()
@@ -206,10 +208,12 @@ def test_an_update_waits_for_the_officer_and_keeps_the_offline_data(app, page, l
     officer, people = caseload_of(demo, "officer1")
     sign_in(page, live_server, "officer1")
     wait_until_saved(page)
+    # the server is down: the item stays in the outbox across the update
+    page.context.route("**/api/v1/sync/push", lambda route: route.fulfill(status=503))
     item = {
         "id": "3f1c2a8e-0000-4000-8000-000000000001",
         "userId": str(officer.id),
-        "kind": "visit",
+        "kind": "visit.create",
         "payload": {"notes": "家访"},
     }
     page.evaluate("item => CloverStore.outbox.put(item)", item)
@@ -231,10 +235,8 @@ def test_an_update_waits_for_the_officer_and_keeps_the_offline_data(app, page, l
     assert len(new_caches) == 1 and new_caches.isdisjoint(old_caches)
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == old_script
     kept = page.evaluate("id => CloverStore.outbox.list(id)", str(officer.id))
-    assert [(row["id"], row["state"], row["payload"]) for row in kept] == [
-        (item["id"], "waiting", {"notes": "家访"})
-    ]
-    assert len(stored_urls(page, officer.id)) == len(people) + 2
+    assert [(row["id"], row["payload"]) for row in kept] == [(item["id"], {"notes": "家访"})]
+    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 2
 
 
 def test_the_offline_store_keeps_each_users_outbox_in_order(page, live_server):

@@ -13,7 +13,16 @@ from tests.factories import make_person
 
 pytestmark = pytest.mark.browser
 
-DRAFT_KEYS = "() => Object.keys(localStorage).filter(k => k.startsWith('clover:draft:')).length"
+# drafts live in the one offline store, under the signed-in user
+DRAFT_KEYS = "() => CloverStore.drafts.keys(document.body.dataset.userId).then(k => k.length)"
+
+
+def wait_for_drafts(page, expected: int) -> None:
+    for _attempt in range(50):
+        if page.evaluate(DRAFT_KEYS) == expected:
+            return
+        page.wait_for_timeout(100)
+    assert page.evaluate(DRAFT_KEYS) == expected
 
 
 @pytest.fixture
@@ -110,7 +119,7 @@ def test_a_draft_survives_a_reload_and_is_cleared_once_saved(page, live_server, 
     page.get_by_label("回访方式").select_option("phone_consultation")
     chip(page, "risk_flags", "no_income").click()
     page.get_by_label("备注").fill("她说最近找工作不顺")
-    page.wait_for_function(f"{DRAFT_KEYS} === 2")  # the draft and its slot
+    wait_for_drafts(page, 2)  # the draft and its slot
 
     page.reload()  # the phone locked, the tab was reloaded
     expect(page.get_by_label("备注")).to_have_value("她说最近找工作不顺")
@@ -121,7 +130,7 @@ def test_a_draft_survives_a_reload_and_is_cleared_once_saved(page, live_server, 
 
     page.get_by_role("button", name="保存回访").click()
     expect(page).to_have_url(f"{live_server}/people/{overdue.id}")
-    page.wait_for_function(f"{DRAFT_KEYS} === 0")
+    wait_for_drafts(page, 0)
     expect(page.locator(f"#visit-{visit_id}")).to_contain_text("她说最近找工作不顺")
     page.goto(f"{live_server}/people/{overdue.id}/visits/new")
     expect(page.get_by_label("备注")).to_have_value("")

@@ -17,6 +17,10 @@ from app.types import utcnow
 def unit_people(make_user, db):
     officer = make_user("officer1", display_name="陈雪梅")
     supervisor = make_user("supervisor", role="supervisor", display_name="李静")
+    # the alert goes at once by the real clock: no quiet hours, whatever time the suite runs
+    supervisor.quiet_start = supervisor.quiet_end = ""
+    db.add(supervisor)
+    db.commit()
     person = Person(
         unit_id=officer.unit_id,
         name="张晓梅",

@@ -1,0 +1,87 @@
+"""What changed in a user's caseload since a cursor, so the phone refreshes only that.
+
+The cursor is opaque to the phone: a server time, encoded. It is set a little before
+the moment of the answer, so a change committed while the answer was made is listed
+again next time rather than missed; listing a person twice costs one page, missing
+her costs a stale ledger. No Flask in here.
+"""
+
+import base64
+import binascii
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, not_, or_
+from sqlmodel import Session, select
+
+from app.models import (
+    Assignment,
+    Consent,
+    Person,
+    PersonStatus,
+    StatusChange,
+    SupportPlan,
+    User,
+    Visit,
+)
+from app.policy import people_scope
+from app.types import utcnow
+
+OVERLAP = timedelta(minutes=2)
+PREFIX = "t1:"
+
+
+def make_cursor(moment: datetime) -> str:
+    return base64.urlsafe_b64encode((PREFIX + moment.isoformat()).encode()).decode()
+
+
+def read_cursor(cursor: str | None) -> datetime | None:
+    """The moment a cursor stands for, or None for a missing or unknown one."""
+    try:
+        text = base64.urlsafe_b64decode((cursor or "").encode()).decode()
+        moment = datetime.fromisoformat(text.removeprefix(PREFIX))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if not text.startswith(PREFIX) or moment.tzinfo is None:
+        return None
+    return moment
+
+
+def in_caseload(user: User):
+    """A WHERE clause: the people she keeps on her phone (app.caseload's open caseload)."""
+    return and_(
+        people_scope(user),
+        Person.status != PersonStatus.closed,
+        Person.consent_withdrawn_at.is_(None),
+    )
+
+
+def touched_since(since: datetime):
+    """A WHERE clause: her record, a visit, consent, plan, status or assignment changed."""
+    return or_(
+        Person.updated_at > since,
+        Person.id.in_(select(Visit.person_id).where(Visit.updated_at > since)),
+        Person.id.in_(select(Consent.person_id).where(Consent.created_at > since)),
+        Person.id.in_(select(SupportPlan.person_id).where(SupportPlan.created_at > since)),
+        Person.id.in_(select(StatusChange.person_id).where(StatusChange.created_at > since)),
+        Person.id.in_(select(Assignment.person_id).where(Assignment.created_at > since)),
+    )
+
+
+def changes_since(
+    *, session: Session, user: User, cursor: str | None, now: datetime | None = None
+) -> dict:
+    """People to refresh and people to forget; everything when the cursor is not known."""
+    now = now or utcnow()
+    since = read_cursor(cursor)
+    answer = {"cursor": make_cursor(now - OVERLAP), "full": since is None}
+    if since is None:
+        people = session.exec(select(Person.id).where(in_caseload(user))).all()
+        return {**answer, "people": sorted(map(str, people)), "removed": []}
+    touched = touched_since(since)
+    people = session.exec(select(Person.id).where(in_caseload(user), touched)).all()
+    handed_over = select(Assignment.person_id).where(
+        Assignment.user_id == user.id, Assignment.ended_at > since
+    )
+    left = or_(Person.id.in_(handed_over), and_(people_scope(user), touched))
+    removed = session.exec(select(Person.id).where(left, not_(in_caseload(user)))).all()
+    return {**answer, "people": sorted(map(str, people)), "removed": sorted(map(str, removed))}

@@ -1,0 +1,247 @@
+"""A batch of outbox items from a phone, applied one by one through the online write paths.
+
+`push_items(*, session, user, items)` answers each item in order with an `ItemResult`.
+Visits go through `record_visit` / `edit_visit`, contact corrections through
+`correct_contact`: the same validation, policy and audit as the online forms. Each item
+commits on its own, so one bad item never holds back the others. No Flask in here.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.accounts import N_
+from app.models import Person, SyncConflict, SyncReceipt, User, Visit
+from app.people.contact import contact_snapshot, correct_contact
+from app.sync.receipts import find_receipt, item_digest, keep_conflict
+from app.types import utcnow
+from app.visits.fields import clean_visit, snapshot
+from app.visits.service import Outcome, RecordResult, edit_visit, record_visit
+
+MAX_ITEMS = 100
+KINDS = ("visit.create", "visit.edit", "person.contact")
+REUSED = N_("This change was already sent with other content. Enter it again.")
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The answer to one outbox item, as the push endpoint sends it."""
+
+    id: str | None
+    status: Outcome
+    record_id: uuid.UUID | None = None
+    version: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    server: dict | None = None
+    conflict_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: uuid.UUID
+    kind: str
+    record_id: uuid.UUID
+    base_version: int | None
+    data: dict
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def parse_item(raw) -> tuple[Item | None, dict[str, list[str]]]:
+    """The item's envelope checked: a known type, UUIDs, a version where one is needed."""
+    if not isinstance(raw, dict):
+        return None, {"_form": [N_("This change could not be read.")]}
+    errors: dict[str, list[str]] = {}
+    item_id, record_id = _uuid(raw.get("id")), _uuid(raw.get("record_id"))
+    kind, base, data = raw.get("type"), raw.get("base_version"), raw.get("data")
+    if item_id is None:
+        errors["id"] = [N_("This change has no valid identifier.")]
+    if kind not in KINDS:
+        errors["type"] = [N_("This kind of change is not known.")]
+    if record_id is None or (kind == "visit.create" and record_id != item_id):
+        errors["record_id"] = [N_("This change names no valid record.")]
+    if kind in ("visit.edit", "person.contact") and (type(base) is not int or base < 1):
+        errors["base_version"] = [N_("This change does not say which version it corrects.")]
+    if not isinstance(data, dict):
+        errors["data"] = [N_("This change has no content.")]
+    if errors:
+        return None, errors
+    base = base if kind != "visit.create" else None
+    return Item(item_id, kind, record_id, base, data), {}
+
+
+def _visit_server(visit: Visit) -> dict:
+    return {**snapshot(visit), "id": str(visit.id), "version": visit.version}
+
+
+def _from_visit(item: Item, result: RecordResult, conflict: SyncConflict | None = None):
+    visit = result.visit
+    return ItemResult(
+        str(item.id),
+        result.outcome,
+        record_id=visit.id if visit else item.record_id,
+        version=visit.version if visit else None,
+        errors=result.errors,
+        server=_visit_server(visit) if conflict else None,
+        conflict_id=conflict.id if conflict else None,
+    )
+
+
+def _incoming(user: User, data: dict, now: datetime) -> dict:
+    clean, _errors = clean_visit(data, timezone=user.timezone, now=now)
+    return snapshot(clean)
+
+
+def _keep_visit_conflict(session, user, item: Item, visit: Visit, data: dict, now):
+    return keep_conflict(
+        session,
+        user=user,
+        person=session.get(Person, visit.person_id),
+        kind=item.kind,
+        item_id=item.id,
+        record_id=visit.id,
+        base_version=item.base_version,
+        incoming=_incoming(user, data, now),
+        server=_visit_server(visit),
+        server_version=visit.version,
+    )
+
+
+def _create_visit(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
+    data = {**item.data, "id": str(item.id)}
+    result = record_visit(session=session, user=user, data=data, now=now)
+    if result.outcome != Outcome.conflict:
+        return _from_visit(item, result)
+    # the same UUID with other content: keep hers once, however often it is resent
+    conflict = session.exec(select(SyncConflict).where(SyncConflict.item_id == item.id)).first()
+    if conflict is None:
+        conflict = _keep_visit_conflict(session, user, item, result.visit, data, now)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            conflict = session.exec(
+                select(SyncConflict).where(SyncConflict.item_id == item.id)
+            ).one()
+    return _from_visit(item, result, conflict)
+
+
+def _receipt_answer(session: Session, item: Item, receipt) -> ItemResult:
+    if receipt is False:
+        return ItemResult(str(item.id), Outcome.refused, errors={"_form": [REUSED]})
+    conflict = session.get(SyncConflict, receipt.conflict_id) if receipt.conflict_id else None
+    return ItemResult(
+        str(item.id),
+        Outcome(receipt.status),
+        record_id=receipt.record_id,
+        version=receipt.version,
+        server=conflict.server if conflict else None,
+        conflict_id=conflict.id if conflict else None,
+    )
+
+
+def _edit_visit(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
+    digest = item_digest(item.kind, item.record_id, item.base_version, item.data)
+    receipt = find_receipt(session, user, item.id, digest)
+    if receipt is not None:
+        return _receipt_answer(session, item, receipt)
+    fields = {"item_id": item.id, "user_id": user.id, "kind": item.kind, "digest": digest}
+    # written first, so an applied edit and its receipt commit together or not at all;
+    # a request carrying the same item waits here, then reads this one's answer
+    session.add(
+        SyncReceipt(
+            **fields, record_id=item.record_id, status=Outcome.edited, version=item.base_version + 1
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return _receipt_answer(session, item, find_receipt(session, user, item.id, digest))
+    result = edit_visit(
+        session=session,
+        user=user,
+        visit_id=item.record_id,
+        base_version=item.base_version,
+        data=item.data,
+        now=now,
+    )
+    if result.outcome == Outcome.edited:
+        return _from_visit(item, result)
+    session.rollback()  # nothing was applied: no receipt for "edited"
+    if result.outcome not in (Outcome.duplicate, Outcome.conflict):
+        return _from_visit(item, result)
+    visit, conflict = result.visit, None
+    try:
+        if result.outcome == Outcome.conflict:
+            conflict = _keep_visit_conflict(session, user, item, visit, item.data, now)
+            session.flush()  # the conflict before the receipt that points to it
+        session.add(
+            SyncReceipt(
+                **fields,
+                record_id=visit.id,
+                status=result.outcome,
+                version=visit.version,
+                conflict_id=conflict.id if conflict else None,
+            )
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return _receipt_answer(session, item, find_receipt(session, user, item.id, digest))
+    return _from_visit(item, result, conflict)
+
+
+def _correct_contact(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
+    result = correct_contact(
+        session=session,
+        user=user,
+        person_id=item.record_id,
+        base_version=item.base_version,
+        data=item.data,
+        item_id=item.id,
+        now=now,
+    )
+    person, conflict = result.person, result.conflict
+    return ItemResult(
+        str(item.id),
+        result.outcome,
+        record_id=item.record_id,
+        version=person.version if person is not None and result.saved else None,
+        errors=result.errors,
+        server=contact_snapshot(person) if conflict else None,
+        conflict_id=conflict.id if conflict else None,
+    )
+
+
+APPLY = {
+    "visit.create": _create_visit,
+    "visit.edit": _edit_visit,
+    "person.contact": _correct_contact,
+}
+
+
+def push_items(
+    *, session: Session, user: User, items: list, now: datetime | None = None
+) -> list[ItemResult]:
+    """Apply each item in order; each commits on its own and answers for itself."""
+    now = now or utcnow()
+    results = []
+    for raw in items:
+        item, errors = parse_item(raw)
+        if item is None:
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
+            results.append(
+                ItemResult(str(raw_id) if raw_id else None, Outcome.invalid, errors=errors)
+            )
+            continue
+        results.append(APPLY[item.kind](session, user, item, now))
+    return results

@@ -1,0 +1,106 @@
+"""The conflict pages: the list of hers, and one conflict side by side, field by field."""
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from app import audit
+from app.db import get_session
+from app.models import Person, SyncConflict
+from app.policy import Action, can
+from app.sync.conflicts import PICKS, field_choices, is_visit, open_conflicts, resolve_conflict
+from app.visits.labels import FIELD_LABELS
+from app.visits.service import Outcome
+
+bp = Blueprint("sync", __name__)
+STATUS = {Outcome.invalid: 422, Outcome.conflict: 409, Outcome.refused: 403}
+CONFLICT_KIND_LABELS = {
+    "visit.create": _l("A new visit"),
+    "visit.edit": _l("A correction of a visit"),
+    "person.contact": _l("Phone or address"),
+}
+SYNC_FIELD_LABELS = {**FIELD_LABELS, "phone": _l("Phone"), "address": _l("Address")}
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    state.app.jinja_env.globals.update(
+        CONFLICT_KIND_LABELS=CONFLICT_KIND_LABELS, SYNC_FIELD_LABELS=SYNC_FIELD_LABELS
+    )
+
+
+@bp.get("/conflicts")
+@login_required
+def conflicts():
+    db = get_session()
+    waiting = open_conflicts(db, current_user)
+    ids = {conflict.person_id for conflict in waiting}
+    people = {p.id: p for p in db.exec(select(Person).where(Person.id.in_(ids)))}
+    # a name only for someone she may still see
+    names = {i: p.name for i, p in people.items() if can(current_user, Action.person_view, p)}
+    return render_template("sync/conflicts.html", conflicts=waiting, names=names)
+
+
+def _conflict(conflict_id: uuid.UUID) -> tuple[SyncConflict, Person]:
+    """Hers to resolve, or readable by someone who may see the person; a 404 otherwise."""
+    db = get_session()
+    conflict = db.get(SyncConflict, conflict_id)
+    person = db.get(Person, conflict.person_id) if conflict is not None else None
+    mine = conflict is not None and conflict.user_id == current_user.id
+    if person is None or not (mine or can(current_user, Action.person_view, person)):
+        abort(404)
+    return conflict, person
+
+
+def _resolved_url(conflict: SyncConflict) -> str:
+    """Where both originals can be read: the visit's versions, or her ledger."""
+    if is_visit(conflict):
+        return url_for("visits.versions", visit_id=conflict.record_id)
+    return url_for("people.ledger", person_id=conflict.person_id)
+
+
+def _prefixed(prefix: str) -> dict[str, str]:
+    """The posted fields named `prefix` + a field name, by field name."""
+    return {k.removeprefix(prefix): v for k, v in request.form.items() if k.startswith(prefix)}
+
+
+@bp.route("/conflicts/<uuid:conflict_id>", methods=["GET", "POST"])
+@login_required
+def conflict(conflict_id: uuid.UUID):
+    conflict, person = _conflict(conflict_id)
+    db, errors, status = get_session(), {}, 200
+    if request.method == "POST":
+        result = resolve_conflict(
+            session=db,
+            user=current_user,
+            conflict_id=conflict.id,
+            base_version=request.form.get("base_version", type=int) or 0,
+            picks=_prefixed("pick_"),
+            merged=_prefixed("merged_"),
+        )
+        if result.outcome in (Outcome.edited, Outcome.duplicate):
+            flash(_("Resolved. Both versions stay in the history."), "success")
+            return redirect(_resolved_url(conflict))
+        errors = {name: [_(m) for m in messages] for name, messages in result.errors.items()}
+        if result.outcome == Outcome.conflict:
+            errors["_form"] = [_("The record changed again meanwhile. Check the current values.")]
+        status = STATUS.get(result.outcome, 422)
+    choices, version = field_choices(db, conflict)
+    audit.record(db, user=current_user, action="sync_conflict_view", person=person, target=conflict)
+    db.commit()
+    page = render_template(
+        "sync/conflict.html",
+        conflict=conflict,
+        person=person,
+        choices=choices,
+        version=version,
+        errors=errors,
+        picks=PICKS,
+        is_visit=is_visit(conflict),
+        mine=conflict.user_id == current_user.id,
+    )
+    return page, status

@@ -70,6 +70,25 @@ def _touch(person: Person) -> None:
     person.updated_at = utcnow()
 
 
+def _add_version(
+    session: Session, *, user: User, person: Person, record, action: str, zone: ZoneInfo
+):
+    """Save the next version of a versioned record; her due date and the audit follow."""
+    session.add(record)
+    _touch(person)
+    session.flush()
+    refresh_next_due(session, person, zone=zone)
+    audit.record(
+        session,
+        user=user,
+        action=action,
+        person=person,
+        target=record,
+        details={"version": record.version},
+    )
+    return record
+
+
 def record_consent(
     *,
     session: Session,
@@ -93,20 +112,10 @@ def record_consent(
         taken_by_id=user.id,
         **cleaned,
     )
-    session.add(consent)
     person.consent_withdrawn_at = None
-    _touch(person)
-    session.flush()
-    refresh_next_due(session, person, zone=zone)
-    audit.record(
-        session,
-        user=user,
-        action="consent_record",
-        person=person,
-        target=consent,
-        details={"version": consent.version},
+    return _add_version(
+        session, user=user, person=person, record=consent, action="consent_record", zone=zone
     )
-    return consent
 
 
 def withdraw_consent(
@@ -162,16 +171,6 @@ def record_plan(
         author_id=user.id,
         **cleaned,
     )
-    session.add(plan)
-    _touch(person)
-    session.flush()
-    refresh_next_due(session, person, zone=zone)
-    audit.record(
-        session,
-        user=user,
-        action="plan_record",
-        person=person,
-        target=plan,
-        details={"version": plan.version},
+    return _add_version(
+        session, user=user, person=person, record=plan, action="plan_record", zone=zone
     )
-    return plan

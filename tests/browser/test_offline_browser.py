@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app.demo import load_demo
 from app.models import Person, PersonStatus, User
+from tests.browser.service_worker import wait_for_control
 
 pytestmark = pytest.mark.browser
 SHELL_PREFIX = "clover-shell-"
@@ -35,7 +36,7 @@ def sign_in(page, base, username):
 
 def wait_until_saved(page):
     """The service worker controls the page and the caseload is in the offline store."""
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    wait_for_control(page)
     expect(page.locator("body")).to_have_attribute("data-offline-state", "saved", timeout=15000)
     expect(page.locator("[data-offline-status]").first).to_contain_text("离线副本保存于")
 
@@ -81,7 +82,7 @@ def test_the_app_is_installable(browser_type, browser_type_launch_args, live_ser
     try:
         page = context.new_page()
         page.goto(f"{live_server}/auth/login")
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        wait_for_control(page)
         cdp = context.new_cdp_session(page)
         errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
         manifest = cdp.send("Page.getAppManifest")

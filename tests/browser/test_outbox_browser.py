@@ -13,6 +13,7 @@ from sqlmodel import select
 from app.demo import load_demo
 from app.models import Person, PersonStatus, SyncConflict, User, Visit
 from app.visits.service import record_visit
+from tests.browser.service_worker import wait_for_control
 
 pytestmark = pytest.mark.browser
 PUSH = "**/api/v1/sync/push"
@@ -33,7 +34,7 @@ def sign_in(page, base, username):
 
 
 def wait_until_saved(page):
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    wait_for_control(page)
     expect(page.locator("body")).to_have_attribute("data-offline-state", "saved", timeout=15000)
 
 

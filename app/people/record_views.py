@@ -32,10 +32,25 @@ from app.people.validation import MAX_PHASES, Invalid
 from app.policy import Action, require
 
 
-def _saved(person, record, base_version: str | None, message: str, anchor: str):
-    """Commit, say so, and say when someone else saved a version in between: both are kept."""
+def _save_version(person, form, save, message, anchor: str):
+    """Save the posted version; commit, say so, and say when someone else saved one in
+    between (both are kept). None when the form has errors, now shown on it."""
+    try:
+        record = save(
+            session=get_session(),
+            user=current_user,
+            person=person,
+            data=form_data(),
+            today=today(),
+            zone=zone(),
+            record_id=parse_uuid(form.record_id.data),
+        )
+    except Invalid as invalid:
+        show_errors(form, invalid.errors)
+        return None
     get_session().commit()
-    flash(message, "success")
+    flash(message(record.version), "success")
+    base_version = form.base_version.data
     if base_version and record.version > int(base_version) + 1:
         flash(_("Someone else saved a version meanwhile; both are kept in the history."), "info")
     return redirect(url_for("people.ledger", person_id=person.id, _anchor=anchor))
@@ -60,21 +75,15 @@ def consent(person_id: uuid.UUID):
             form.preferred_contact_times.data = latest.preferred_contact_times
         record_view(person, "consent_form")
     elif form.validate_on_submit():
-        try:
-            saved = record_consent(
-                session=db,
-                user=current_user,
-                person=person,
-                data=form_data(),
-                today=today(),
-                zone=zone(),
-                record_id=parse_uuid(form.record_id.data),
-            )
-        except Invalid as invalid:
-            show_errors(form, invalid.errors)
-        else:
-            message = _("Support application saved as version %(n)d.", n=saved.version)
-            return _saved(person, saved, form.base_version.data, message, "consent")
+        saved = _save_version(
+            person,
+            form,
+            record_consent,
+            lambda n: _("Support application saved as version %(n)d.", n=n),
+            "consent",
+        )
+        if saved:
+            return saved
     return render_template("people/consent_form.html", form=form, person=person, latest=latest)
 
 
@@ -140,21 +149,15 @@ def plan(person_id: uuid.UUID):
             form.review_on.data = latest.review_on.isoformat() if latest.review_on else ""
         record_view(person, "plan_form")
     elif form.validate_on_submit():
-        try:
-            saved = record_plan(
-                session=db,
-                user=current_user,
-                person=person,
-                data=form_data(),
-                today=today(),
-                zone=zone(),
-                record_id=parse_uuid(form.record_id.data),
-            )
-        except Invalid as invalid:
-            show_errors(form, invalid.errors)
-        else:
-            message = _("Support plan saved as version %(n)d.", n=saved.version)
-            return _saved(person, saved, form.base_version.data, message, "plan")
+        saved = _save_version(
+            person,
+            form,
+            record_plan,
+            lambda n: _("Support plan saved as version %(n)d.", n=n),
+            "plan",
+        )
+        if saved:
+            return saved
     cadence = latest.cadence if latest else db.get(Unit, person.unit_id).default_cadence
     rows = _cadence_rows(request.form, cadence)
     return render_template("people/plan_form.html", form=form, person=person, rows=rows)

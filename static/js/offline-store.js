@@ -1,5 +1,5 @@
 // The one offline store: the only code that reads or writes Clover's IndexedDB.
-// Loaded by the pages (<script>) and by the service worker (importScripts), so a later
+// Loaded by the pages (a script tag) and by the service worker (importScripts), so a later
 // change (encrypting it under a PIN) happens here and nowhere else.
 //
 //   pages   {userId, url, html, savedAt}      key [userId, url], index byUser

@@ -5,9 +5,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from app.demo import load_demo
 from app.models import Person, PersonStatus, User
-from tests.browser.service_worker import wait_for_control
+from tests.browser import offline
+from tests.browser.offline import sign_in, wait_for_control
 
 pytestmark = pytest.mark.browser
 SHELL_PREFIX = "clover-shell-"
@@ -20,24 +20,9 @@ POST_A_FORM = """action => {
 }"""
 
 
-@pytest.fixture
-def demo(db):
-    load_demo(db, environment="development")
-    return db
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("clover-demo")
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
-
-
 def wait_until_saved(page):
-    """The service worker controls the page and the caseload is in the offline store."""
-    wait_for_control(page)
-    expect(page.locator("body")).to_have_attribute("data-offline-state", "saved", timeout=15000)
+    """As the shared helper, and the page says when the copy was saved."""
+    offline.wait_until_saved(page)
     expect(page.locator("[data-offline-status]").first).to_contain_text("离线副本保存于")
 
 

@@ -10,32 +10,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from app.demo import load_demo
 from app.models import Person, PersonStatus, SyncConflict, User, Visit
 from app.visits.service import record_visit
-from tests.browser.service_worker import wait_for_control
+from tests.browser.offline import sign_in, wait_until_saved
 
 pytestmark = pytest.mark.browser
 PUSH = "**/api/v1/sync/push"
-
-
-@pytest.fixture
-def demo(db):
-    load_demo(db, environment="development")
-    return db
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("clover-demo")
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
-
-
-def wait_until_saved(page):
-    wait_for_control(page)
-    expect(page.locator("body")).to_have_attribute("data-offline-state", "saved", timeout=15000)
 
 
 def first_person(db, username):

@@ -3,14 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.demo import load_demo
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(db):
-    load_demo(db, environment="development")
 
 
 def test_officer_signs_in_sees_today_in_chinese_then_switches_to_english(page, live_server, demo):

@@ -128,19 +128,16 @@ def due_for_person(session: Session, person: Person, *, today: date, timezone: s
     return _due_of(row, today=today, timezone=timezone).due if row else NOT_DUE
 
 
-def refresh_next_due(
-    session: Session, person: Person, *, zone: ZoneInfo, today: date | None = None
-) -> Due:
-    """Store her next due date on `Person.next_due_on` (the people list sorts by it), and
-    say where she stands. Call after anything that moves it: a visit, a plan, a status or
-    a consent change.
+def refresh_next_due(session: Session, person: Person, *, zone: ZoneInfo) -> date | None:
+    """Store her next due date on `Person.next_due_on` (the people list sorts by it).
+
+    Call after anything that moves it: a visit, a plan, a status or a consent change.
     """
     session.flush()
-    today = today or datetime.now(zone).date()
-    due = due_for_person(session, person, today=today, timezone=zone.key)
-    person.next_due_on = due.due_on
+    today = datetime.now(zone).date()
+    person.next_due_on = due_for_person(session, person, today=today, timezone=zone.key).due_on
     session.add(person)
-    return due
+    return person.next_due_on
 
 
 def count_due(items: list[DueItem]) -> DueCounts:

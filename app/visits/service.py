@@ -36,7 +36,7 @@ from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
-from app.due import refresh_next_due
+from app.due import due_for_person, refresh_next_due
 from app.models import Person, PersonStatus, Unit, User, Visit, VisitVersion
 from app.policy import may_edit_visit, may_record_visit, sees_person
 from app.schedule import Due, local_date
@@ -110,15 +110,15 @@ def _keep_schedule_current(person: Person, visit: Visit, now: datetime) -> dict:
     return {}
 
 
-def _refresh_due(session: Session, user: User, person: Person, now: datetime) -> Due:
-    """Keep her stored due date current; where she stands now, in the user's time zone."""
+def _due(session: Session, user: User, person: Person, now: datetime) -> Due:
     today = local_date(now, user.timezone)
-    return refresh_next_due(session, person, zone=ZoneInfo(user.timezone), today=today)
+    return due_for_person(session, person, today=today, timezone=user.timezone)
 
 
-def _done(session: Session, user: User, outcome: Outcome, visit: Visit, due: Due):
+def _done(session: Session, user: User, outcome: Outcome, visit: Visit, now: datetime):
     visit_recorded.send(visit, session=session, user=user)
-    return RecordResult(outcome, visit, due=due)
+    person = session.get(Person, visit.person_id)
+    return RecordResult(outcome, visit, due=_due(session, user, person, now))
 
 
 def record_visit(
@@ -150,7 +150,7 @@ def record_visit(
     )
     try:
         session.flush()
-        due = _refresh_due(session, user, person, now)
+        refresh_next_due(session, person, zone=ZoneInfo(user.timezone))
         session.commit()
     except IntegrityError:
         # the same UUID saved by a request running alongside: judge it as a replay
@@ -159,7 +159,7 @@ def record_visit(
         if existing is None:
             raise
         return _replayed(session, user, existing, clean)
-    return _done(session, user, Outcome.created, visit, due)
+    return _done(session, user, Outcome.created, visit, now)
 
 
 def edit_visit(
@@ -219,13 +219,13 @@ def edit_visit(
     )
     try:
         session.flush()
-        due = _refresh_due(session, user, person, now)
+        refresh_next_due(session, person, zone=ZoneInfo(user.timezone))
         session.commit()
     except IntegrityError:
         # another correction of the same version won the race
         session.rollback()
         return RecordResult(Outcome.conflict, session.get(Visit, visit_id))
-    return _done(session, user, Outcome.edited, visit, due)
+    return _done(session, user, Outcome.edited, visit, now)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, event, text
 from sqlmodel import Session, SQLModel
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 # set before the app reads them, so tests never write secrets under instance/
@@ -50,6 +51,20 @@ def _postgres_schema():
     SQLModel.metadata.create_all(engine)
     engine.dispose()
     yield PG_URL
+
+
+def _quick_hash(password: str) -> str:
+    return generate_password_hash(password, method="pbkdf2:sha256:1000")
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hash(request, monkeypatch):
+    """Test users get a cheap hash: scrypt for each would triple the suite's time.
+
+    A test marked `real_password_hash` keeps scrypt, to check it.
+    """
+    if request.node.get_closest_marker("real_password_hash") is None:
+        monkeypatch.setattr("app.accounts.hash_password", _quick_hash)
 
 
 @pytest.fixture

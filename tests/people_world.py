@@ -4,7 +4,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from app import idcard
 from app.accounts import create_unit
@@ -70,15 +69,8 @@ class World:
         return person
 
 
-def _quick_hash(password: str) -> str:
-    return generate_password_hash(password, method="pbkdf2:sha256:1000")
-
-
 @pytest.fixture
-def world(app, db, unit, make_user, monkeypatch):
-    # these tests are about ledgers, not passwords: a cheap hash keeps six users fast
-    # (tests/test_auth.py checks the real scrypt hashing)
-    monkeypatch.setattr("app.accounts.hash_password", _quick_hash)
+def world(app, db, unit, make_user):
     other_unit = create_unit(db, name="另一个工作室")
     db.commit()
     users = {

@@ -126,11 +126,14 @@ def test_activity_keeps_the_session_alive(app, client, auth, make_user):
     assert client.get("/").status_code == 200
 
 
-def test_passwords_are_stored_with_scrypt(make_user, db):
+@pytest.mark.real_password_hash
+def test_passwords_are_stored_with_scrypt_and_sign_in_with_it(make_user, db, auth, client):
     make_user("officer1")
     user = db.exec(select(User)).one()
     assert user.password_hash.startswith("scrypt:")
     assert PASSWORD not in user.password_hash
+    assert auth.login("officer1").status_code == 302
+    assert client.get("/settings/").status_code == 200
 
 
 def test_login_page_carries_a_csrf_token(client):

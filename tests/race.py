@@ -4,6 +4,7 @@ SQLite serialises writers, so a read-then-write race only shows on PostgreSQL; t
 races run on both, and on both exactly one writer of a base version may win.
 """
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -73,6 +74,12 @@ class Writers:
             )
         )
 
+    def opened(self, path: str, name: str) -> int:
+        """The version a form carries when it is opened: its hidden field `name`."""
+        page = self.sessions[0].get(f"{self.base_url}{path}", timeout=TIMEOUT)
+        assert page.status_code == 200, page.status_code
+        return int(hidden_value(page.text, name))
+
     def push(self, item: Callable[[int], dict]) -> list[dict]:
         """Every writer pushes a batch of her own one item; the item results in writer order."""
         url, headers = f"{self.base_url}/api/v1/sync/push", {"X-CSRFToken": self.token}
@@ -96,6 +103,15 @@ class Writers:
         )
         assert response.status_code == 200, response.text
         return response.json()["results"][0]
+
+
+def hidden_value(html: str, name: str) -> str:
+    """The value of the hidden input `name` on a page."""
+    for tag in re.findall(r"<input\b[^>]*>", html):
+        if f'name="{name}"' in tag and 'type="hidden"' in tag:
+            value = re.search(r'value="([^"]*)"', tag)
+            return value.group(1) if value else ""
+    raise AssertionError(f"no hidden field {name!r} on the page")
 
 
 def _codes(answers: list[requests.Response]) -> Counter:

@@ -129,7 +129,8 @@ def test_racing_contact_forms_save_one_and_send_nineteen_to_their_conflict(
     officers = Writers(live_server, "supervisor")
     person_id = world.people["mine"].id
     for round_ in range(ROUNDS):
-        base = _person(db, world).version
+        base = officers.opened(f"/people/{person_id}/contact", "base_version")
+        assert base == _person(db, world).version
         forms = [
             {
                 "phone": _phone(round_, n),
@@ -189,7 +190,8 @@ def test_racing_person_edit_forms_save_one_and_answer_nineteen_409(app, db, live
     person_id = world.people["mine"].id
     for round_ in range(ROUNDS):
         person = _person(db, world)
-        base = person.version
+        base = supervisors.opened(f"/people/{person_id}/edit", "version")
+        assert base == person.version
         forms = [_person_form(person, phone=_phone(round_, n)) for n in range(WRITERS)]
         answers = supervisors.post_forms(f"/people/{person_id}/edit", lambda n, f=forms: f[n])
         labels = [answer_label(a) for a in answers]
@@ -212,7 +214,8 @@ def test_racing_visit_edit_forms_save_one_and_answer_nineteen_409(app, db, live_
     visit_id = uuid.UUID(created["id"])
     form = {k: v for k, v in created["data"].items() if k != "person_id"}
     for round_ in range(ROUNDS):
-        base = fresh(db, Visit, visit_id).version
+        base = supervisors.opened(f"/visits/{visit_id}/edit", "base_version")
+        assert base == fresh(db, Visit, visit_id).version
         versions_before = count(db, VisitVersion, VisitVersion.visit_id == visit_id)
         forms = [
             {**form, "notes": f"第{round_ + 1}轮第{n + 1}位的更正", "base_version": str(base)}
@@ -269,6 +272,7 @@ def test_racing_versioned_record_forms_save_one_version_and_answer_nineteen_409(
     for round_ in range(ROUNDS):
         saved_before = _versions(db, model, person_id)
         base, person_base = saved_before[-1].version, _person(db, world).version
+        assert supervisors.opened(f"/people/{person_id}/{page}", "base_version") == base
         forms = [
             {**fill(round_, n), "record_id": str(uuid.uuid4()), "base_version": str(base)}
             for n in range(WRITERS)
@@ -301,6 +305,7 @@ def test_racing_assignments_keep_one_history_row_and_answer_nineteen_409(
     for round_ in range(ROUNDS):
         person = _person(db, world)
         base, helper = person.version, str(person.peer_helper_id or "")
+        assert supervisors.opened(f"/people/{person_id}/assign", "version") == base
         rows_before = {r.id for r in _assignments(db, person_id)}
         chosen = [o for o in officers if o.id != person.assigned_officer_id][:WRITERS]
         forms = [
@@ -344,6 +349,7 @@ def test_racing_status_changes_keep_one_and_answer_nineteen_409(app, db, live_se
     for round_ in range(ROUNDS):
         person = _person(db, world)
         base, changes_before = person.version, {c.id for c in _status_changes(db, person_id)}
+        assert supervisors.opened(f"/people/{person_id}/status", "version") == base
         targets = [s for s in STATUS_TARGETS if s not in (person.status, "closed")]
         forms = [
             {

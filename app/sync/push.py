@@ -9,11 +9,14 @@ commits on its own, so one bad item never holds back the others. No Flask in her
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts import N_
+from app.inputs import Choice, Model, Uuid, validate
 from app.models import Person, SyncConflict, SyncReceipt, User, Visit
 from app.people.contact import contact_snapshot, correct_contact
 from app.sync.receipts import find_receipt, item_digest, keep_conflict
@@ -39,43 +42,49 @@ class ItemResult:
     conflict_id: uuid.UUID | None = None
 
 
-@dataclass(frozen=True)
-class Item:
-    id: uuid.UUID
-    kind: str
-    record_id: uuid.UUID
-    base_version: int | None
-    data: dict
+MAX_VERSION = 2**31 - 1  # the version column is a 32-bit integer
+UNREADABLE_ITEM = N_("This change could not be read.")
+NO_VERSION = N_("This change does not say which version it corrects.")
+NO_RECORD = N_("This change names no valid record.")
+NO_CONTENT = N_("This change has no content.")
+UNKNOWN_KIND = N_("This kind of change is not known.")
+NO_ID = N_("This change has no valid identifier.")
 
 
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+class Item(Model):
+    """One outbox item: a visit recorded or corrected, or her contact corrected."""
+
+    id: Uuid(NO_ID, required=NO_ID) = Field(
+        description="Minted on the device; a resend carries the same id."
+    )
+    kind: Choice(KINDS, UNKNOWN_KIND, required=UNKNOWN_KIND) = Field(alias="type")
+    record_id: Uuid(NO_RECORD, required=NO_RECORD) = Field(
+        description="The visit (the item id for a visit.create) or the person."
+    )
+    base_version: Annotated[int, Field(ge=1, le=MAX_VERSION)] | None = Field(
+        default=None,
+        description="The version the change was made on: required for visit.edit and "
+        "person.contact, null for visit.create.",
+    )
+    data: dict[str, Any] = Field(
+        description="The visit's fields as the visit form posts them (with person_id for a "
+        "visit.create), or {phone, address} for person.contact."
+    )
 
 
 def parse_item(raw) -> tuple[Item | None, dict[str, list[str]]]:
     """The item's envelope checked: a known type, UUIDs, a version where one is needed."""
-    if not isinstance(raw, dict):
-        return None, {"_form": [N_("This change could not be read.")]}
-    errors: dict[str, list[str]] = {}
-    item_id, record_id = _uuid(raw.get("id")), _uuid(raw.get("record_id"))
-    kind, base, data = raw.get("type"), raw.get("base_version"), raw.get("data")
-    if item_id is None:
-        errors["id"] = [N_("This change has no valid identifier.")]
-    if kind not in KINDS:
-        errors["type"] = [N_("This kind of change is not known.")]
-    if record_id is None or (kind == "visit.create" and record_id != item_id):
-        errors["record_id"] = [N_("This change names no valid record.")]
-    if kind in ("visit.edit", "person.contact") and (type(base) is not int or base < 1):
-        errors["base_version"] = [N_("This change does not say which version it corrects.")]
-    if not isinstance(data, dict):
-        errors["data"] = [N_("This change has no content.")]
-    if errors:
+    messages = {"_form": UNREADABLE_ITEM, "base_version": NO_VERSION, "data": NO_CONTENT}
+    item, errors = validate(Item, raw, messages=messages)
+    if item is None:
         return None, errors
-    base = base if kind != "visit.create" else None
-    return Item(item_id, kind, record_id, base, data), {}
+    if item.kind == "visit.create" and item.record_id != item.id:
+        errors["record_id"] = [NO_RECORD]
+    if item.kind == "visit.create" and item.base_version is not None:
+        errors["base_version"] = [N_("A new visit has no version yet: send null.")]
+    if item.kind != "visit.create" and item.base_version is None:
+        errors["base_version"] = [NO_VERSION]
+    return (None, errors) if errors else (item, {})
 
 
 def _visit_server(visit: Visit) -> dict:

@@ -10,7 +10,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter, ValidationError
+
 from app.accounts import N_
+from app.inputs import UNREADABLE, Choice, Choices, Day, Model, Moment, Text, Uuid, Whole, validate
 from app.models import RiskFlag, Visit, VisitKind, VisitLocation
 from app.types import utcnow
 
@@ -114,113 +117,66 @@ MAX_TEXT = 4000
 MAX_DURATION = 600
 CLOCK_SKEW = timedelta(minutes=10)  # a phone's clock may run a little fast
 MAX_PLANNED_DAYS = 366
+EARLIEST = date(2000, 1, 1)  # no contact recorded here predates the studio's ledgers
+TEXT_TOO_LONG = N_("This text is too long (at most 4000 characters).")
 
 
 def fields_for(kind: str) -> tuple[str, ...]:
     return FIELDS_BY_KIND.get(kind, ())
 
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+Kind = Choice(VisitKind, N_("Choose what kind of contact this was."))
 
 
-def _uuid(value) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
+class VisitFields(Model):
+    """A visit's content as a phone or the form sends it; `kind` decides which count."""
+
+    kind: Choice(VisitKind, required=N_("Choose what kind of contact this was."))
+    occurred_at: Moment(
+        N_("Enter the date and time."),
+        earliest=EARLIEST,
+        too_early=N_("A visit cannot be dated before 2000."),
+        future=N_("A visit cannot be in the future."),
+        skew=CLOCK_SKEW,
+        required=N_("Enter the date and time."),
+    )
+    failure_reason: Choice(FailureReason, N_("Choose why the attempt failed.")) = None
+    duration_minutes: Whole(
+        1, MAX_DURATION, N_("Enter the minutes as a whole number from 1 to 600.")
+    ) = None
+    location: Choice(VisitLocation, N_("Choose a place from the list.")) = None
+    participants: Choices(Participant) = []
+    mood: Whole(1, 5, N_("Mood is a number from 1 to 5.")) = None
+    craving: Whole(0, 10, N_("Craving is a number from 0 to 10.")) = None
+    risk_flags: Choices(RiskFlag) = []
+    help_given: Choices(HelpGiven) = []
+    difficulties: Choices(Difficulty) = []
+    agreed_actions: Text(MAX_TEXT, single_line=False, too_long=TEXT_TOO_LONG) = ""
+    notes: Text(MAX_TEXT, single_line=False, too_long=TEXT_TOO_LONG) = ""
+    next_contact_on: Day(N_("Enter a date."), low=EARLIEST) = None
+
+
+class VisitData(VisitFields):
+    """What an outbox item carries as `data`; `person_id` is needed to record one."""
+
+    person_id: Uuid(N_("Choose the person this visit is with.")) = None
+
+
+class VisitInput(VisitFields):
+    """A whole visit to validate: its UUID (the device chose it) and her id are required."""
+
+    id: Uuid(required=N_("This visit has no valid identifier. Reload the form."))
+    person_id: Uuid(required=N_("Choose the person this visit is with."))
+
+
+KIND = TypeAdapter(Kind)
+
+
+def _kind(data: Mapping) -> str | None:
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
+        return KIND.validate_python(data.get("kind"))
+    except ValidationError:
         return None
-
-
-def _int(value, low: int, high: int) -> int | None:
-    """An int within [low, high], or None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        return None
-    return number if low <= number <= high else None
-
-
-def _moment(value, timezone: str) -> datetime | None:
-    """An aware UTC moment from a datetime, ISO text with an offset, or local time text."""
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        # a datetime-local input: the wall clock where the officer works
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return moment.astimezone(ZoneInfo("UTC")).replace(microsecond=0)
-
-
-def _date(value) -> date | None:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
-
-
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    return [str(item) for item in value]
-
-
-class _Cleaner:
-    """Collects clean values and field errors for one submission."""
-
-    def __init__(self, data: Mapping, timezone: str, now: datetime):
-        self.data, self.timezone, self.now = data, timezone, now
-        self.clean: dict = {}
-        self.errors: dict[str, list[str]] = {}
-
-    def fail(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, []).append(message)
-
-    def required(self, name: str, parse, message: str):
-        value = self.data.get(name)
-        parsed = None if _blank(value) else parse(value)
-        if parsed is None:
-            self.fail(name, message)
-        self.clean[name] = parsed
-        return parsed
-
-    def optional(self, name: str, parse, message: str):
-        value = self.data.get(name)
-        parsed = None if _blank(value) else parse(value)
-        if parsed is None and not _blank(value):
-            self.fail(name, message)
-        self.clean[name] = parsed
-        return parsed
-
-    def choices(self, name: str, message: str) -> None:
-        allowed = list(CHOICES[name])
-        values = _as_list(self.data.get(name))
-        if any(v not in allowed for v in values):
-            self.fail(name, message)
-        # stored in the vocabulary's order, so the same choices always compare equal
-        self.clean[name] = [v for v in allowed if v in values]
-
-    def text(self, name: str) -> None:
-        value = self.data.get(name)
-        value = "" if value is None else str(value).strip()
-        if len(value) > MAX_TEXT:
-            self.fail(name, N_("This text is too long (at most 4000 characters)."))
-        self.clean[name] = value
-
-
-def _choice(enum):
-    return lambda value: value if value in set(enum) else None
 
 
 def clean_visit(
@@ -230,40 +186,27 @@ def clean_visit(
 
     `data` may come from a form (text, lists from getlist) or from JSON; list fields
     accept a list or a single value; `occurred_at` without an offset is local time in
-    `timezone`. Fields the kind does not ask for are dropped.
+    `timezone`. Fields the kind does not ask for are dropped, whatever was sent. When a
+    field has the wrong type, the clean values are empty: only the errors count.
     """
-    c = _Cleaner(data, timezone, now or utcnow())
-    c.required("id", _uuid, N_("This visit has no valid identifier. Reload the form."))
-    c.required("person_id", _uuid, N_("Choose the person this visit is with."))
-    kind = c.required("kind", _choice(VisitKind), N_("Choose what kind of contact this was."))
-    occurred_at = c.required(
-        "occurred_at", lambda v: _moment(v, timezone), N_("Enter the date and time.")
-    )
-    if occurred_at is not None and occurred_at > c.now + CLOCK_SKEW:
-        c.fail("occurred_at", N_("A visit cannot be in the future."))
+    if not isinstance(data, Mapping):
+        return {}, {"_form": [UNREADABLE]}
+    kind = _kind(data)
     wanted = fields_for(kind) if kind else ()
-    if "failure_reason" in wanted:
-        c.required("failure_reason", _choice(FailureReason), N_("Choose why the attempt failed."))
-    c.optional(
-        "duration_minutes",
-        lambda v: _int(v, 1, MAX_DURATION),
-        N_("Enter the minutes as a whole number from 1 to 600."),
-    )
-    c.optional("location", _choice(VisitLocation), N_("Choose a place from the list."))
-    c.optional("mood", lambda v: _int(v, 1, 5), N_("Mood is a number from 1 to 5."))
-    c.optional("craving", lambda v: _int(v, 0, 10), N_("Craving is a number from 0 to 10."))
-    for name in LIST_FIELDS:
-        c.choices(name, N_("Choose only from the list."))
-    c.text("agreed_actions")
-    c.text("notes")
-    planned = c.optional("next_contact_on", _date, N_("Enter a date."))
-    if planned is not None and occurred_at is not None:
+    sent = {name: data[name] for name in (*IDENTITY_FIELDS, *wanted) if name in data}
+    context = {"timezone": timezone, "now": now or utcnow()}
+    visit, errors = validate(VisitInput, sent, context=context)
+    if visit is None:
+        return {}, errors
+    clean = visit.model_dump()
+    if "failure_reason" in wanted and clean["failure_reason"] is None:
+        errors["failure_reason"] = [N_("Choose why the attempt failed.")]
+    planned, occurred_at = clean["next_contact_on"], clean["occurred_at"]
+    if planned is not None:
         day = occurred_at.astimezone(ZoneInfo(timezone)).date()
         if not day < planned <= day + timedelta(days=MAX_PLANNED_DAYS):
-            c.fail("next_contact_on", N_("Plan the next contact within a year after this one."))
-    # a field the kind does not ask for is dropped with its errors, whatever was sent
-    errors = {n: m for n, m in c.errors.items() if n in IDENTITY_FIELDS or n in wanted}
-    return _keep_fields_of_kind(c.clean, kind, wanted), errors
+            errors["next_contact_on"] = [N_("Plan the next contact within a year after this one.")]
+    return _keep_fields_of_kind(clean, kind, wanted), errors
 
 
 def _keep_fields_of_kind(clean: dict, kind: str | None, wanted: tuple[str, ...]) -> dict:

@@ -112,9 +112,10 @@ def test_service_worker_is_served_from_the_root(client):
     )
     assert re.fullmatch(r"[0-9a-f]{16}", shell["version"])
     assert shell["offline"] == "/offline"
-    shell_pages = ["/offline", "/outbox"]
+    assert shell["contract"] == "/offline/contract.json"
+    shell_pages = ["/offline", "/outbox", "/offline/contract.json"]
     assert shell["precache"] == [f"/static/{name}" for name in SHELL_FILES] + shell_pages
-    assert '"/static/js/offline-store.js",\n  "/static/js/outbox.js",' in response.text
+    assert '"/static/js/contract.js",\n  "/static/js/offline-store.js",' in response.text
 
 
 def test_the_shell_holds_everything_a_page_loads(client, auth, caseloads):

@@ -1,11 +1,13 @@
 """Offline use: the service worker, the offline page and the pages kept on the phone."""
 
+import json
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.offline.contract import offline_contract
 from app.offline.labels import outbox_labels
 from app.offline.shell import SHELL_FILES, shell_version, worker_script
 
@@ -53,20 +55,32 @@ def outbox():
     return render_outbox_page()
 
 
+@bp.get("/offline/contract.json")
+def contract_document():
+    """What the phone and the server share; the worker keeps it with the shell."""
+    return jsonify(offline_contract())
+
+
 @bp.get("/sw.js")
 def service_worker():
     """The worker from the site root, so its scope is the whole app."""
     static = Path(current_app.static_folder)
-    offline_url = url_for("offline.page")
+    offline_url, contract_url = url_for("offline.page"), url_for("offline.contract_document")
+    # a changed contract is a new shell, as a changed page or file is
+    shared = json.dumps(offline_contract(), sort_keys=True)
     version = shell_version(
         static_folder=static,
-        offline_page=render_offline_page() + render_outbox_page(),
+        offline_page=render_offline_page() + render_outbox_page() + shared,
         build=current_app.config["CLOVER_BUILD"],
     )
-    shell_pages = [offline_url, url_for("offline.outbox")]
+    shell_pages = [offline_url, url_for("offline.outbox"), contract_url]
     precache = [url_for("static", filename=name) for name in SHELL_FILES] + shell_pages
     script = worker_script(
-        static_folder=static, version=version, precache=precache, offline_url=offline_url
+        static_folder=static,
+        version=version,
+        precache=precache,
+        offline_url=offline_url,
+        contract_url=contract_url,
     )
     response = Response(script, mimetype="text/javascript")
     # the browser checks for a new worker on every visit; no personal data in it

@@ -2,8 +2,19 @@
 
 from flask_babel import gettext as _
 
+from app.accounts import N_
 from app.i18n import VISIT_KIND_LABELS
+from app.sync.push import KINDS
 from app.visits.labels import FIELD_LABELS
+
+# what each kind of outbox item is called; a new kind without a name fails here
+KIND_LABELS = {
+    "visit.create": N_("Visit"),
+    "visit.edit": N_("Visit correction"),
+    "person.contact": N_("Contact correction"),
+}
+if set(KIND_LABELS) != set(KINDS):
+    raise RuntimeError(f"every sync kind needs a label: {sorted(KINDS)}")
 
 
 def outbox_labels() -> dict:
@@ -25,11 +36,7 @@ def outbox_labels() -> dict:
             "attention": _("needs attention"),
             "conflict": _("needs resolving"),
         },
-        "kinds": {
-            "visit.create": _("Visit"),
-            "visit.edit": _("Visit correction"),
-            "person.contact": _("Contact correction"),
-        },
+        "kinds": {kind: _(label) for kind, label in KIND_LABELS.items()},
         "visitKinds": {key: str(label) for key, label in VISIT_KIND_LABELS.items()},
         "fields": {key: str(label) for key, label in FIELD_LABELS.items()},
         "openLedger": _("Open the ledger"),

@@ -13,6 +13,7 @@ SHELL_FILES = (
     "js/htmx-2.0.11.min.js",
     "js/app.js",
     "js/offline-store.js",
+    "js/contract.js",
     "js/offline-pages.js",
     "js/outbox.js",
     "js/sync.js",
@@ -43,9 +44,19 @@ def shell_version(*, static_folder: Path, offline_page: str, build: str = "") ->
 
 
 def worker_script(
-    *, static_folder: Path, version: str, precache: Iterable[str], offline_url: str
+    *,
+    static_folder: Path,
+    version: str,
+    precache: Iterable[str],
+    offline_url: str,
+    contract_url: str,
 ) -> str:
     """The service worker's source with the shell it must precache written in front."""
-    shell = {"version": version, "precache": list(precache), "offline": offline_url}
+    shell = {
+        "version": version,
+        "precache": list(precache),
+        "offline": offline_url,
+        "contract": contract_url,
+    }
     source = (static_folder / WORKER_SOURCE).read_text(encoding="utf-8")
     return f'"use strict";\nself.CLOVER_SHELL = {json.dumps(shell)};\n{source}'

@@ -1,10 +1,10 @@
 // Keeps the signed-in user's caseload pages in the offline store: on sign-in, on opening
 // the app (at most every few minutes), when the connection returns and on "download for
-// offline". Signing out forgets them. Every read and write goes through CloverStore.
-/* global CloverStore */
+// offline". Signing out forgets them. Every read and write goes through CloverStore; the
+// list's URL comes from the shared contract (contract.js).
+/* global CloverStore, CloverContract */
 (function () {
   "use strict";
-  var LIST_URL = "/api/v1/offline/pages";
   var REFRESH_AFTER_MS = 5 * 60 * 1000;
   var RETRY_AFTER_MS = 1000;
   var running = null;
@@ -85,7 +85,11 @@
     var cursor = null;
     // the sync's cursor first: what changes during the download is pulled again later
     running = window.CloverSync.startCursor(userId)
-      .then(function (taken) { cursor = taken; return fetchChecked(LIST_URL, "application/json"); })
+      .then(function (taken) {
+        cursor = taken;
+        return CloverContract.load();
+      })
+      .then(function (contract) { return fetchChecked(contract.urls.offline_pages, "application/json"); })
       .then(function (response) { return response.json(); })
       .then(function (listing) {
         if (listing.user_id !== userId) throw new Error("signed in as someone else");

@@ -1,10 +1,10 @@
 // What the outbox holds, shown where she looks: on a person's ledger (entries marked
 // "waiting to sync") and on the Outbox page (every item with its state, the server's
-// messages, conflicts to resolve). Only the signed-in user's items are ever read.
-/* global CloverStore, CloverOutbox */
+// messages, conflicts to resolve). Only the signed-in user's items are ever read. Which
+// page is a ledger and where a conflict is resolved come from the shared contract.
+/* global CloverStore, CloverOutbox, CloverContract */
 (function () {
   "use strict";
-  var LEDGER = /^\/people\/([0-9a-f-]{36})$/;
 
   function labels() {
     var holder = document.getElementById("outbox-labels");
@@ -110,7 +110,7 @@
         (found[1] || []).forEach(function (conflict) {
           var li = element("li", "timeline-item outbox-conflict");
           var link = element("a", null, text.resolve);
-          link.href = "/sync/conflicts/" + conflict.conflictId;
+          link.href = CloverContract.url("conflict", conflict.conflictId);
           link.dataset.conflictId = conflict.conflictId;
           li.append(element("strong", null, text.kinds[conflict.kind] || conflict.kind), " ",
             element("span", "badge outbox-state", text.states.conflict), " ", link);
@@ -124,11 +124,12 @@
   function show() {
     var text = labels();
     if (!text || !window.indexedDB) return;
-    whoIsHere().then(function (userId) {
+    Promise.all([whoIsHere(), CloverContract.load()]).then(function (found) {
+      var userId = found[0];
       var page = document.querySelector("[data-outbox-page]");
       if (page) return showOutboxPage(page, userId, text);
-      var ledger = LEDGER.exec(window.location.pathname);
-      if (ledger && userId) return showOnLedger(userId, ledger[1], text);
+      var ledger = CloverContract.match(found[1].urls.ledger, window.location.pathname);
+      if (ledger && userId) return showOnLedger(userId, ledger[0], text);
       return null;
     });
   }
@@ -157,6 +158,9 @@
     var discard = event.target.closest("[data-outbox-discard]");
     if (retry) {
       CloverStore.outbox.update([retry.dataset.outboxRetry], { state: "waiting", lastError: null })
+        .then(whoIsHere)
+        // a run already under way listed the outbox before this item was waiting again
+        .then(function (userId) { return window.CloverSync.settled(userId); })
         .then(function () { return window.CloverSyncNow(); });
     } else if (discard && window.confirm(labels().discardConfirm)) {
       CloverStore.outbox.remove(discard.dataset.outboxDiscard).then(show);

@@ -2,7 +2,7 @@
 // to the outbox; sync runs when the app opens, when the connection returns, on a timer, and
 // on "sync now"; the top bar says synced / syncing / N waiting / offline / sign in to sync.
 // Signing out with items still waiting asks first. Offline data goes through CloverStore.
-/* global CloverStore, CloverOutbox, CloverSync */
+/* global CloverStore, CloverOutbox, CloverSync, CloverContract */
 (function () {
   "use strict";
   var TIMER_MS = 60 * 1000;
@@ -104,11 +104,14 @@
   }
   window.CloverSyncNow = syncNow;
 
-  // a form of the outbox, submitted with no connection or on a saved copy: keep it here
+  // a form of the outbox, submitted with no connection or on a saved copy: keep it here.
+  // Until the shared contract has arrived (from the worker's cache, at once) the form goes
+  // its usual way, and the worker keeps an outbox form it cannot post.
   function queueForm(event) {
     var form = event.target;
     var path = new URL(form.action || window.location.href, window.location.href).pathname;
-    if (!CloverOutbox.formAt(path) || (navigator.onLine && !isSavedCopy())) return;
+    if (!CloverContract.loaded() || !CloverOutbox.formAt(path)) return;
+    if (navigator.onLine && !isSavedCopy()) return;
     var userId = document.body.dataset.userId;
     if (!userId || !window.indexedDB) return;
     event.preventDefault();
@@ -165,6 +168,7 @@
 
   function start() {
     if (!window.indexedDB || !document.getElementById("sync-state")) return;
+    CloverContract.load().catch(function () { return null; });
     whoIsHere().then(function (userId) {
       var token = pageToken();
       // the worker sends with the token of the last live page

@@ -4,39 +4,33 @@
 //
 //   item    {id, userId, kind, payload, createdAt, state, attempts, lastError}
 //   payload {id, type, record_id, base_version, data}      (what /api/v1/sync/push takes)
-/* global CloverStore */
+/* global CloverStore, CloverContract */
 (function (global) {
   "use strict";
 
-  var UUID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";
-  var FORMS = [
-    { kind: "visit.create", pattern: new RegExp("^/people/" + UUID + "/visits/new$") },
-    { kind: "visit.edit", pattern: new RegExp("^/visits/" + UUID + "/edit$") },
-    { kind: "person.contact", pattern: new RegExp("^/people/" + UUID + "/contact$") },
-  ];
-  var LIST_FIELDS = ["participants", "risk_flags", "help_given", "difficulties"];
-  var CONTACT_FIELDS = ["phone", "address"];
-  // sent beside the data, never inside it
-  var NOT_DATA = { csrf_token: true, id: true, item_id: true, base_version: true };
+  // the forms, their kinds and the fields come from the shared contract (contract.js):
+  // every function here runs once CloverContract.load() has resolved
   var SYNC_TAG = "clover-outbox";
 
   // which outbox form posts to this path, and the record it names: {kind, recordId} or null
   function formAt(pathname) {
-    for (var i = 0; i < FORMS.length; i += 1) {
-      var match = FORMS[i].pattern.exec(pathname);
-      if (match) return { kind: FORMS[i].kind, recordId: match[1] };
+    var forms = CloverContract.get().forms;
+    for (var i = 0; i < forms.length; i += 1) {
+      var ids = CloverContract.match(forms[i].path, pathname);
+      if (ids) return { kind: forms[i].kind, recordId: ids[0] };
     }
     return null;
   }
 
   // the posted fields as the server's form reads them: groups as lists, the rest as text
   function fieldsOf(entries) {
+    var lists = CloverContract.get().fields.list;
     var fields = {};
-    LIST_FIELDS.forEach(function (name) { fields[name] = []; });
+    lists.forEach(function (name) { fields[name] = []; });
     entries.forEach(function (pair) {
       var name = pair[0];
       var value = typeof pair[1] === "string" ? pair[1] : "";
-      if (LIST_FIELDS.indexOf(name) >= 0) fields[name].push(value);
+      if (lists.indexOf(name) >= 0) fields[name].push(value);
       else fields[name] = value;
     });
     return fields;
@@ -49,8 +43,9 @@
 
   function payloadOf(form, fields) {
     var data = {};
+    var shared = CloverContract.get().fields;
     if (form.kind === "person.contact") {
-      CONTACT_FIELDS.forEach(function (name) {
+      shared.contact.forEach(function (name) {
         if (name in fields) data[name] = fields[name];
       });
       return {
@@ -62,8 +57,9 @@
         data: data,
       };
     }
+    // sent beside the data, never inside it
     Object.keys(fields).forEach(function (name) {
-      if (!NOT_DATA[name]) data[name] = fields[name];
+      if (shared.not_data.indexOf(name) < 0) data[name] = fields[name];
     });
     if (form.kind === "visit.create") {
       data.person_id = form.recordId;
@@ -106,7 +102,7 @@
 
   function ledgerUrl(item) {
     var person = personOf(item);
-    return person ? "/people/" + person : "/outbox";
+    return person ? CloverContract.url("ledger", person) : CloverContract.get().urls.outbox;
   }
 
   // Background Sync, where the browser has it: the worker sends the outbox once online

@@ -1,13 +1,16 @@
 // Clover's service worker, served from /sw.js so its scope is the whole app. The server
-// prepends self.CLOVER_SHELL = {version, precache, offline}: the version is a hash of
-// everything precached, so any change to the shell is a new worker and a new cache.
+// prepends self.CLOVER_SHELL = {version, precache, offline, contract}: the version is a hash
+// of everything precached, so any change to the shell is a new worker and a new cache.
+// The contract (what phone and server share: forms, fields, statuses, URLs) is precached
+// with the shell, and the worker reads it from its own cache.
 //
 // The app shell (no personal data) lives in Cache Storage. Personal pages live only in
 // the offline store (IndexedDB, offline-store.js), under the user who downloaded them.
 // ("use strict" comes first in what the server sends, ahead of CLOVER_SHELL)
-/* global CloverStore, CloverOutbox, CloverSync */
+/* global CloverStore, CloverOutbox, CloverSync, CloverContract */
 
 importScripts(
+  "/static/js/contract.js",
   "/static/js/offline-store.js",
   "/static/js/outbox.js",
   "/static/js/sync.js",
@@ -18,6 +21,13 @@ var SHELL = self.CLOVER_SHELL;
 var CACHE_PREFIX = "clover-shell-";
 var CACHE_NAME = CACHE_PREFIX + SHELL.version;
 var PRECACHED = new Set(SHELL.precache);
+// the contract of this worker's own shell, so the worker and the pages it serves agree
+CloverContract.readFrom(function () {
+  return caches.match(SHELL.contract, { cacheName: CACHE_NAME }).then(function (cached) {
+    return cached || fetch(SHELL.contract, { credentials: "omit" });
+  });
+});
+
 // a proxy answers these when Clover itself cannot be reached
 var UNREACHABLE = new Set([502, 503, 504]);
 // a form post that hangs this long is kept in the outbox instead (a resend is idempotent)
@@ -158,6 +168,20 @@ function postOrQueue(request) {
   }, queue);
 }
 
+// a form posted from a page: an outbox form may be kept; any other, with no connection,
+// gets the offline page, not the browser's error
+function postForm(request, url) {
+  return CloverContract.load()
+    .then(function () { return CloverOutbox.formAt(url.pathname); })
+    .catch(function () { return null; })
+    .then(function (form) {
+      if (form) return postOrQueue(request);
+      return fetch(request).catch(function () {
+        return offlinePage().then(function (page) { return page || lastResort(); });
+      });
+    });
+}
+
 function shellAsset(request) {
   return caches.match(request, { cacheName: CACHE_NAME }).then(function (cached) {
     return cached || fetch(request);
@@ -170,15 +194,8 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && request.method === "GET") {
     event.respondWith(navigate(request));
-  } else if (request.mode === "navigate" && CloverOutbox.formAt(url.pathname)) {
-    event.respondWith(postOrQueue(request));
   } else if (request.mode === "navigate") {
-    // a form posted with no connection: the offline page, not the browser's error
-    event.respondWith(
-      fetch(request).catch(function () {
-        return offlinePage().then(function (page) { return page || lastResort(); });
-      })
-    );
+    event.respondWith(postForm(request, url));
   } else if (request.method === "GET" && PRECACHED.has(url.pathname)) {
     event.respondWith(shellAsset(request));
   }

@@ -4,18 +4,19 @@
 //
 // Like Workbox's background-sync Queue: an item that could not be sent goes back in its
 // place and the error is rethrown, so nothing is dropped; it leaves the outbox only when
-// the server confirmed it (created / edited / duplicate) or took it over as a conflict.
-/* global CloverStore */
+// the server confirmed it (saved) or took it over as a conflict. An item the server could
+// not take (invalid, refused, or an error on its side) waits for her attention with the
+// server's message, and the items after it go on.
+//
+// The URLs, the batch size and what each status means come from the shared contract
+// (contract.js, built from the server's own definitions).
+/* global CloverStore, CloverContract */
 (function (global) {
   "use strict";
 
-  var PUSH_URL = "/api/v1/sync/push";
-  var PULL_URL = "/api/v1/sync/pull";
-  var BATCH_SIZE = 50;
   var TIMEOUT_MS = 30000;
   var BACKOFF_BASE_MS = 2000;
   var BACKOFF_CAP_MS = 5 * 60 * 1000;
-  var CONFIRMED = { created: true, edited: true, duplicate: true };
   var KEPT_CONFLICTS = 20;
   var running = {};
 
@@ -47,7 +48,7 @@
 
   // a fresh CSRF token from a live page, if the session is still hers
   function freshToken(userId) {
-    return fetchWithTimeout("/", { headers: { Accept: "text/html" } }).then(function (response) {
+    return fetchWithTimeout(CloverContract.get().urls.today, { headers: { Accept: "text/html" } }).then(function (response) {
       if (!response.ok || response.redirected) return null;
       return response.text().then(function (html) {
         var user = /data-user-id="([^"]*)"/.exec(html);
@@ -60,7 +61,7 @@
 
   function postBatch(items, token) {
     var body = JSON.stringify({ items: items.map(function (item) { return item.payload; }) });
-    return fetchWithTimeout(PUSH_URL, {
+    return fetchWithTimeout(CloverContract.get().urls.push, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token || "" },
       body: body,
@@ -98,17 +99,19 @@
 
   // what the server answered, item by item
   function settle(userId, items, answer) {
+    var statuses = CloverContract.get().statuses;
     var results = answer.results || [];
     var tally = { confirmed: 0, attention: 0, conflicts: 0 };
     var conflicts = [];
     var work = items.map(function (item, index) {
       // answered in item order; an answer for another id is no answer for this one
       var result = results[index] && (results[index].id === item.id || !results[index].id) ? results[index] : null;
-      if (result && CONFIRMED[result.status]) {
+      var status = result ? result.status : null;
+      if (statuses.saved.indexOf(status) >= 0) {
         tally.confirmed += 1;
         return CloverStore.outbox.remove(item.id);
       }
-      if (result && result.status === "conflict") {
+      if (statuses.kept.indexOf(status) >= 0) {
         tally.conflicts += 1;
         conflicts.push({
           conflictId: result.conflict_id,
@@ -118,11 +121,12 @@
         });
         return CloverStore.outbox.remove(item.id);
       }
-      if (result && (result.status === "invalid" || result.status === "refused")) {
+      // refused, invalid, or the server failed on this one (its message names a reference)
+      if (statuses.attention.indexOf(status) >= 0) {
         tally.attention += 1;
         return CloverStore.outbox.update([item.id], {
           state: "attention",
-          lastError: { status: result.status, errors: result.errors || {} },
+          lastError: { status: status, errors: result.errors || {}, reference: result.reference || null },
         });
       }
       // no answer for this one: it stays, to be sent again
@@ -146,7 +150,8 @@
     function next() {
       return CloverStore.outbox.list(userId).then(function (all) {
         // needs attention: sent again only when she asks (outbox page)
-        var batch = all.filter(function (item) { return item.state !== "attention"; }).slice(0, BATCH_SIZE);
+        var size = CloverContract.get().sync.batch_size;
+        var batch = all.filter(function (item) { return item.state !== "attention"; }).slice(0, size);
         if (!batch.length) return tally;
         var ids = batch.map(function (item) { return item.id; });
         return CloverStore.outbox.update(ids, { state: "syncing" })
@@ -192,7 +197,7 @@
       return CloverStore.getMeta(key).then(function (cursor) {
         // the download (offline-pages.js) takes the first cursor before it saves every page
         if (!cursor) return null;
-        var url = PULL_URL + "?cursor=" + encodeURIComponent(cursor);
+        var url = CloverContract.get().urls.pull + "?cursor=" + encodeURIComponent(cursor);
         return fetchWithTimeout(url, { headers: { Accept: "application/json" } });
       }).then(function (response) {
         if (!response) return null;
@@ -209,17 +214,19 @@
     var people = changes.people || [];
     var removed = changes.removed || [];
     var savedAt = new Date().toISOString();
+    var urls = CloverContract.get().urls;
     var gone = [];
-    removed.forEach(function (id) { gone.push("/people/" + id, "/people/" + id + "/visits/new"); });
+    removed.forEach(function (id) { gone.push(CloverContract.url("ledger", id), CloverContract.url("visit_form", id)); });
     return CloverStore.forgetPages(userId, gone).then(function () {
       return CloverStore.pageUrls(userId);
     }).then(function (stored) {
-      var urls = [];
+      var again = [];
+      // the lists (Today, every page of People) show who changed
       if (people.length || removed.length) {
-        urls = stored.filter(function (url) { return url === "/" || /^\/people\/(\?.*)?$/.test(url); });
+        again = stored.filter(function (url) { return url === urls.today || url.split("?")[0] === urls.people; });
       }
-      people.forEach(function (id) { urls.push("/people/" + id, "/people/" + id + "/visits/new"); });
-      return urls.reduce(function (chain, url) {
+      people.forEach(function (id) { again.push(CloverContract.url("ledger", id), CloverContract.url("visit_form", id)); });
+      return again.reduce(function (chain, url) {
         return chain.then(function () { return savePage(userId, url, savedAt); });
       }, Promise.resolve());
     });
@@ -247,7 +254,9 @@
     if (!userId) return Promise.resolve(null);
     if (running[userId]) return running[userId];
     var result = withLock(userId, function () {
-      return CloverStore.setMeta("syncing:" + userId, true)
+      return CloverContract.load()
+        .catch(function (error) { throw new SyncError("retry", "no contract: " + error.message); })
+        .then(function () { return CloverStore.setMeta("syncing:" + userId, true); })
         .then(notify)
         .then(function () { return push(userId, token); })
         .then(function (tally) {
@@ -296,7 +305,9 @@
 
   // where the caseload stands now, taken before a full download so nothing slips between
   function startCursor(userId) {
-    return fetchWithTimeout(PULL_URL, { headers: { Accept: "application/json" } }).then(function (response) {
+    return CloverContract.load().then(function (contract) {
+      return fetchWithTimeout(contract.urls.pull, { headers: { Accept: "application/json" } });
+    }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (!response.ok || type.indexOf("application/json") !== 0) return null;
       return response.json().then(function (changes) { return changes.cursor || null; });

@@ -1,7 +1,12 @@
-"""Helpers for the offline browser tests: signing in, and waiting for the service worker
-and the offline copy the way a user's next page load would meet them."""
+"""Helpers for the offline browser tests: signing in, waiting for the service worker and
+the offline copy the way a user's next page load would meet them, and the outbox."""
+
+import uuid
 
 from playwright.sync_api import expect
+from sqlmodel import select
+
+from app.models import Person, PersonStatus, User, Visit
 
 ACTIVATED = """() => {
   navigator.serviceWorker.getRegistration().then((registration) => {
@@ -39,3 +44,53 @@ def wait_until_saved(page):
     """The service worker controls the page and the caseload is in the offline store."""
     wait_for_control(page)
     expect(page.locator("body")).to_have_attribute("data-offline-state", "saved", timeout=15000)
+
+
+def first_person(db, username):
+    """An officer and the first person of her caseload she may record a visit for."""
+    officer = db.exec(select(User).where(User.username == username)).one()
+    person = db.exec(
+        select(Person)
+        .where(
+            Person.assigned_officer_id == officer.id,
+            Person.status != PersonStatus.closed,
+            Person.consent_withdrawn_at.is_(None),
+        )
+        .order_by(Person.name)
+    ).first()
+    return officer, person
+
+
+def outbox(page, user_id):
+    return page.evaluate("id => CloverStore.outbox.list(id)", str(user_id))
+
+
+def visits_with(db, visit_id):
+    db.rollback()  # end the read transaction: see what the server committed since
+    return db.exec(select(Visit).where(Visit.id == uuid.UUID(visit_id))).all()
+
+
+def record_offline(page, context, base, person, note):
+    """Offline, from the ledger kept on the phone: record a phone consultation."""
+    context.set_offline(True)
+    page.goto(f"{base}/people/{person.id}")
+    expect(page.get_by_role("heading", name=person.name, level=1)).to_be_visible()
+    page.get_by_role("link", name="记录回访").first.click()
+    expect(page.get_by_role("heading", name="记录回访")).to_be_visible()
+    page.get_by_label("回访方式").select_option("phone_consultation")
+    page.get_by_label("备注").fill(note)
+    page.get_by_role("button", name="保存回访").click()
+    expect(page).to_have_url(f"{base}/people/{person.id}")
+    entry = page.locator(".outbox-entry").first
+    expect(entry).to_contain_text("电话咨询")
+    expect(entry).to_have_attribute("data-state", "waiting")
+    return entry.get_attribute("data-outbox-id")
+
+
+def wait_for_outbox(page, user_id, expected: int) -> None:
+    """Poll the phone's outbox until it holds this many items of the user."""
+    for _attempt in range(150):
+        if len(outbox(page, user_id)) == expected:
+            return
+        page.wait_for_timeout(100)
+    assert len(outbox(page, user_id)) == expected

@@ -1,13 +1,16 @@
 """The sync pull API: what changed in her caseload since a cursor, and whom to forget."""
 
+import base64
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import update
 
 from app.models import Assignment, AuditEvent, Person
 from app.people.assignment import assign, change_status
 from app.people.contact import correct_contact
+from app.sync.pull import make_cursor
 from app.types import utcnow
 from tests.factories import make_person
 from tests.people_world import TODAY, ZONE
@@ -28,12 +31,42 @@ def test_without_a_cursor_she_gets_her_whole_open_caseload(
     mine = make_person(db, unit, sync_officer, name="甲")
     closed = make_person(db, unit, sync_officer, name="乙", status="closed")
     make_person(db, unit, make_user("officer2"), name="丙")
-    for cursor in (None, "not-a-cursor", ""):
+    for cursor in (None, ""):
         answer = sync_phone.pull(cursor)
         assert answer["full"] is True and answer["removed"] == []
         assert answer["people"] == [str(mine.id)]
         assert str(closed.id) not in answer["people"]
-    assert count(db, AuditEvent, AuditEvent.action == "sync_pull") == 3
+    assert count(db, AuditEvent, AuditEvent.action == "sync_pull") == 2
+
+
+def _encoded(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+BAD_CURSORS = [
+    ("garbage", "not-a-cursor"),
+    ("year 1", make_cursor(datetime(1, 1, 1, tzinfo=UTC))),
+    ("year 9999", make_cursor(datetime(9999, 12, 31, 23, 59, tzinfo=UTC))),
+    ("1999", make_cursor(datetime(1999, 12, 31, tzinfo=UTC))),
+    ("next week", make_cursor(utcnow() + timedelta(days=7))),
+    ("no time zone", _encoded("t1:2026-06-01T00:00:00")),
+    ("another format", _encoded("t9:2026-06-01T00:00:00+00:00")),
+    ("not a time", _encoded("t1:yesterday")),
+    ("not UTF-8", base64.urlsafe_b64encode(b"t1:\xff\xfe").decode()),
+    ("huge", "A" * 10_000),
+]
+
+
+@pytest.mark.parametrize("cursor", [c[1] for c in BAD_CURSORS], ids=[c[0] for c in BAD_CURSORS])
+def test_a_cursor_the_server_never_gave_is_a_bad_request(db, sync_phone, sync_person, cursor):
+    response = sync_phone.client.get("/api/v1/sync/pull", query_string={"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json == {
+        "error": "bad_request",
+        "message": "此同步游标无效。请不带游标重新拉取。",
+    }
+    # nothing was read, so nothing is audited as read
+    assert count(db, AuditEvent, AuditEvent.action == "sync_pull") == 0
 
 
 def test_a_cursor_lists_only_the_people_whose_pages_changed(
@@ -69,6 +102,7 @@ def test_a_cursor_lists_only_the_people_whose_pages_changed(
         officer_id=other.id,
         peer_helper_id=None,
         reason="调岗",
+        base_version=moved.version,
     )
     change_status(
         session=db,
@@ -77,6 +111,7 @@ def test_a_cursor_lists_only_the_people_whose_pages_changed(
         data={"to_status": "closed", "reason": "completed", "effective_on": TODAY.isoformat()},
         today=TODAY,
         zone=ZONE,
+        base_version=closing.version,
     )
     db.commit()
     answer = sync_phone.pull(cursor)

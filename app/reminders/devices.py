@@ -2,12 +2,15 @@
 
 import re
 import uuid
+from typing import Annotated
 from urllib.parse import urlsplit
 
+from pydantic import Field
 from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
+from app.inputs import Model, validate
 from app.models import PushSubscription, User
 from app.reminders.keys import b64url_decode
 from app.reminders.timing import parse_hhmm
@@ -35,6 +38,7 @@ BROWSERS = (
     ("Chrome", "Chrome"),
     ("Safari", "Safari"),
 )
+BASE64URL = r"^[A-Za-z0-9_-]+={0,2}$"
 UNUSABLE = N_("This browser sent a push subscription Clover cannot use.")
 
 
@@ -53,33 +57,53 @@ def device_label(user_agent: str) -> str:
     return " · ".join(part for part in (system, browser) if part) or "?"
 
 
-def _endpoint(value: object, *, allow_http: bool) -> str:
-    endpoint = value if isinstance(value, str) else ""
+class SubscriptionKeys(Model):
+    """The browser's keys for encrypting a message to it, base64url-encoded."""
+
+    p256dh: Annotated[str, Field(max_length=200, pattern=BASE64URL)]
+    auth: Annotated[str, Field(max_length=100, pattern=BASE64URL)]
+
+
+class SubscriptionBody(Model):
+    """A browser's push subscription as `PushSubscription.toJSON()` gives it."""
+
+    endpoint: Annotated[str, Field(max_length=1000, pattern=r"^https?://[^\s\x00-\x1f]+$")]
+    keys: SubscriptionKeys
+
+
+def _endpoint(endpoint: str, *, allow_http: bool) -> str:
     parts = urlsplit(endpoint)
     secure = parts.scheme == "https"
     local_test = allow_http and parts.scheme == "http" and parts.hostname in LOOPBACK
-    if not parts.netloc or not (secure or local_test) or len(endpoint) > 1000:
+    if not parts.netloc or not (secure or local_test):
         raise ReminderError("endpoint", UNUSABLE)
     return endpoint
 
 
-def _key(keys: object, name: str, size: int) -> str:
-    value = keys.get(name) if isinstance(keys, dict) else None
+def _key(value: str, name: str, size: int) -> str:
     try:
-        if not isinstance(value, str) or len(b64url_decode(value)) != size:
+        if len(b64url_decode(value)) != size:
             raise ValueError(name)
     except ValueError as error:
         raise ReminderError("keys", UNUSABLE) from error
     return value
 
 
+def read_subscription(data: object) -> SubscriptionBody:
+    """The body of a subscription request, typed; `ReminderError` when it is not one."""
+    subscription, errors = validate(SubscriptionBody, data)
+    if subscription is None:
+        raise ReminderError(next(iter(errors)), UNUSABLE)
+    return subscription
+
+
 def save_subscription(
-    *, session: Session, user: User, data: dict, user_agent: str, allow_http: bool = False
+    *, session: Session, user: User, data: object, user_agent: str, allow_http: bool = False
 ) -> PushSubscription:
     """Keep a browser's push subscription for this user; the same endpoint again updates it."""
-    endpoint = _endpoint(data.get("endpoint"), allow_http=allow_http)
-    keys = data.get("keys")
-    p256dh, auth = _key(keys, "p256dh", 65), _key(keys, "auth", 16)
+    body = read_subscription(data)
+    endpoint = _endpoint(body.endpoint, allow_http=allow_http)
+    p256dh, auth = _key(body.keys.p256dh, "p256dh", 65), _key(body.keys.auth, "auth", 16)
     subscription = session.exec(
         select(PushSubscription).where(PushSubscription.endpoint == endpoint)
     ).first() or PushSubscription(user_id=user.id, endpoint=endpoint, p256dh=p256dh, auth=auth)

@@ -86,20 +86,29 @@ def test():
     return redirect(url_for("settings.index") + "#reminders")
 
 
+def _json_body():
+    """The JSON body, or None when it is none the server can read (nesting too deep too)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 @bp.post("/api/v1/push/subscriptions")
 @login_required
 def subscribe():
+    """Turn on reminders by Web Push for this browser: its `PushSubscription.toJSON()`."""
     db = get_session()
     try:
         subscription = save_subscription(
             session=db,
             user=current_user,
-            data=request.get_json(silent=True) or {},
+            data=_json_body(),
             user_agent=request.user_agent.string or "",
             allow_http=current_app.config["CLOVER_ENV"] != "production",
         )
     except ReminderError as error:
-        return jsonify(error=_(str(error)), field=error.field), 400
+        return jsonify(error="bad_request", message=_(str(error)), field=error.field), 400
     db.commit()
     flash(_("Reminders are on for this device."), "success")
     return jsonify(id=str(subscription.id), label=subscription.label), 201

@@ -14,7 +14,7 @@ from app.db import get_session
 from app.extensions import csrf
 from app.policy import Action, require
 from app.sync.openapi import openapi_document
-from app.sync.pull import changes_since
+from app.sync.pull import BadCursor, changes_since
 from app.sync.push import MAX_ITEMS, ItemResult, push_items
 from app.types import utcnow
 
@@ -55,7 +55,11 @@ def pull():
     """The people of her caseload whose pages changed since the cursor, and those to forget."""
     require(current_user, Action.offline_copy)
     db = get_session()
-    changes = changes_since(session=db, user=current_user, cursor=request.args.get("cursor"))
+    try:
+        changes = changes_since(session=db, user=current_user, cursor=request.args.get("cursor"))
+    except BadCursor:
+        message = _("This sync cursor is not valid. Pull again without one.")
+        return jsonify(error="bad_request", message=message), 400
     details = {"people": len(changes["people"]), "full": changes["full"]}
     audit.record(db, user=current_user, action="sync_pull", details=details)
     db.commit()

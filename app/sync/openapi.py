@@ -1,16 +1,24 @@
 """The OpenAPI 3.1 document of /api/v1/, served at /api/v1/openapi.json.
 
-Tests validate it, compare its paths with the app's routes and check real answers
-against its schemas, so it stays true.
+The request schemas are generated from the pydantic models the endpoints validate with
+(the sync item, a visit's and a contact's data, a push subscription), and the status
+enum from `app.contract.Outcome`, so the document and the code cannot drift. Tests
+validate it, compare its paths with the app's routes and check real answers against
+its schemas, so the rest stays true too.
 """
 
 import copy
 
-from app.sync.push import KINDS, MAX_ITEMS
+from pydantic import BaseModel
+
+from app.contract import Outcome
+from app.people.validation import ContactForm
+from app.reminders.devices import SubscriptionBody
+from app.sync.push import MAX_ITEMS, Item
+from app.visits.fields import VisitData
 
 # the kinds of page app.offline.pages lists; a new kind belongs here too
 PAGE_KINDS = ["today", "people", "ledger", "visit_form"]
-STATUSES = ["created", "edited", "duplicate", "conflict", "invalid", "refused"]
 UUID = {"type": "string", "format": "uuid"}
 NULLABLE_UUID = {"type": ["string", "null"], "format": "uuid"}
 FIELD_ERRORS = {
@@ -18,6 +26,7 @@ FIELD_ERRORS = {
     "description": "Translated messages by field; `_form` for the item as a whole.",
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
+REF = "#/components/schemas/{model}"
 
 
 def _json(schema_name: str, description: str) -> dict:
@@ -25,9 +34,32 @@ def _json(schema_name: str, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": ref}}}
 
 
+def model_schemas(models: dict[str, type[BaseModel]]) -> dict:
+    """The JSON schemas of the models by component name, their $defs lifted beside them."""
+    schemas = {}
+    for name, model in models.items():
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = {**schema, "title": name}
+    return schemas
+
+
+def _item_schemas() -> dict:
+    schemas = model_schemas({"Item": Item, "VisitData": VisitData, "ContactData": ContactForm})
+    # the envelope takes any object as `data`; the service of its type checks it field by field
+    data = schemas["Item"]["properties"]["data"]
+    data.pop("additionalProperties", None)
+    data["anyOf"] = [
+        {"$ref": "#/components/schemas/VisitData"},
+        {"$ref": "#/components/schemas/ContactData"},
+    ]
+    return schemas
+
+
 ERROR = _json("Error", "An error of the whole request.")
 UNAUTHENTICATED = _json("Error", "The session expired or is missing (`error`: unauthenticated).")
 CSRF = _json("Error", "The CSRF token is missing or stale (`error`: csrf).")
+SERVER_ERROR = _json("Error", "The server failed (`error`: server_error); try again later.")
 
 SCHEMAS = {
     "Error": {
@@ -47,30 +79,12 @@ SCHEMAS = {
                 ],
             },
             "title": {"type": "string"},
-            "message": {"type": "string"},
+            "message": {"type": "string", "description": "Translated, to show as it is."},
             "max_items": {"type": "integer"},
+            "field": {"type": "string", "description": "The field at fault, when one is."},
         },
     },
-    "Item": {
-        "type": "object",
-        "description": "One outbox item: a visit recorded or corrected, or her contact corrected.",
-        "required": ["id", "type", "record_id", "base_version", "data"],
-        "properties": {
-            "id": {**UUID, "description": "Minted on the device; a resend carries the same id."},
-            "type": {"type": "string", "enum": list(KINDS)},
-            "record_id": {**UUID, "description": "The visit (the item id for a create) or person."},
-            "base_version": {
-                "type": ["integer", "null"],
-                "minimum": 1,
-                "description": "The version the change was made on; null for visit.create.",
-            },
-            "data": {
-                "type": "object",
-                "description": "Visit fields as the visit form posts them (with person_id), "
-                "or {phone, address} for person.contact.",
-            },
-        },
-    },
+    **_item_schemas(),
     "PushRequest": {
         "type": "object",
         "required": ["items"],
@@ -84,10 +98,19 @@ SCHEMAS = {
     },
     "ItemResult": {
         "type": "object",
-        "required": ["id", "status", "record_id", "version", "errors", "server", "conflict_id"],
+        "required": [
+            "id",
+            "status",
+            "record_id",
+            "version",
+            "errors",
+            "server",
+            "conflict_id",
+            "reference",
+        ],
         "properties": {
             "id": {"type": ["string", "null"]},
-            "status": {"type": "string", "enum": STATUSES},
+            "status": {"type": "string", "enum": [outcome.value for outcome in Outcome]},
             "record_id": NULLABLE_UUID,
             "version": {"type": ["integer", "null"]},
             "errors": FIELD_ERRORS,
@@ -98,6 +121,10 @@ SCHEMAS = {
             "conflict_id": {
                 **NULLABLE_UUID,
                 "description": "On a conflict: resolve it at /sync/conflicts/{conflict_id}.",
+            },
+            "reference": {
+                "type": ["string", "null"],
+                "description": "On an `error`: the reference the server logged; null otherwise.",
             },
         },
     },
@@ -140,17 +167,11 @@ SCHEMAS = {
             },
         },
     },
-    "PushSubscription": {
+    **model_schemas({"PushSubscription": SubscriptionBody}),
+    "SubscriptionSaved": {
         "type": "object",
-        "required": ["endpoint", "keys"],
-        "properties": {
-            "endpoint": {"type": "string"},
-            "keys": {
-                "type": "object",
-                "required": ["p256dh", "auth"],
-                "properties": {"p256dh": {"type": "string"}, "auth": {"type": "string"}},
-            },
-        },
+        "required": ["id", "label"],
+        "properties": {"id": UUID, "label": {"type": "string"}},
     },
 }
 
@@ -164,7 +185,8 @@ CSRF_HEADER = {
 
 
 def _operation(summary: str, responses: dict, **extra) -> dict:
-    return {"summary": summary, "responses": {**responses, "401": UNAUTHENTICATED}, **extra}
+    responses = {**responses, "401": UNAUTHENTICATED, "500": SERVER_ERROR}
+    return {"summary": summary, "responses": responses, **extra}
 
 
 def _body(schema_name: str) -> dict:
@@ -178,7 +200,11 @@ PATHS = {
             "Apply a batch of outbox items; one answer per item, each committed on its own.",
             {
                 "200": _json("PushResponse", "An answer per item, in item order."),
-                "400": CSRF,
+                "400": _json(
+                    "Error",
+                    "The CSRF token is missing or stale (`error`: csrf), or the body is not "
+                    "an object with a list of items (`error`: bad_request).",
+                ),
                 "413": _json("Error", f"More than {MAX_ITEMS} items (`error`: too_large)."),
             },
             parameters=[CSRF_HEADER],
@@ -188,7 +214,11 @@ PATHS = {
     "/api/v1/sync/pull": {
         "get": _operation(
             "People of her caseload whose pages changed since the cursor, and people to forget.",
-            {"200": _json("PullResponse", "What to refresh; `full` when the cursor is unknown.")},
+            {
+                "200": _json("PullResponse", "What to refresh; `full` when sent no cursor."),
+                "400": _json("Error", "The cursor is not one this server gave (`bad_request`)."),
+                "403": _json("Error", "She keeps no caseload on a phone (`error`: forbidden)."),
+            },
             parameters=[
                 {
                     "name": "cursor",
@@ -210,15 +240,23 @@ PATHS = {
         "post": _operation(
             "Turn on reminders by Web Push for this browser.",
             {
-                "201": {"description": "Saved."},
-                "400": _json("Error", "The subscription is not usable, or the CSRF token."),
+                "201": _json("SubscriptionSaved", "Saved: the device as Settings lists it."),
+                "400": _json(
+                    "Error",
+                    "The subscription is not usable (`error`: bad_request, `field` at fault), "
+                    "or the CSRF token is missing or stale (`error`: csrf).",
+                ),
             },
             parameters=[CSRF_HEADER],
             requestBody=_body("PushSubscription"),
         ),
         "delete": _operation(
             "Turn off reminders by Web Push for this browser.",
-            {"204": {"description": "Removed."}, "404": {"description": "No such device."}},
+            {
+                "204": {"description": "Removed."},
+                "400": CSRF,
+                "404": {"description": "No such device."},
+            },
             parameters=[CSRF_HEADER],
             requestBody=_body("PushSubscription"),
         ),

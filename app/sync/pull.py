@@ -8,7 +8,7 @@ her costs a stale ledger. No Flask in here.
 
 import base64
 import binascii
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, not_, or_
 from sqlmodel import Session, select
@@ -28,21 +28,34 @@ from app.types import utcnow
 
 OVERLAP = timedelta(minutes=2)
 PREFIX = "t1:"
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def make_cursor(moment: datetime) -> str:
     return base64.urlsafe_b64encode((PREFIX + moment.isoformat()).encode()).decode()
 
 
-def read_cursor(cursor: str | None) -> datetime | None:
-    """The moment a cursor stands for, or None for a missing or unknown one."""
+class BadCursor(ValueError):
+    """A cursor this server never gave: not its format, or a moment out of any sane range."""
+
+
+def read_cursor(cursor: str | None, *, now: datetime) -> datetime | None:
+    """The moment a cursor stands for; None for no cursor (the phone wants everything).
+
+    Raises `BadCursor` for anything else, a year 1 or 9999 included: the phone only sends
+    back what it was given, so it is answered "bad request" rather than guessed at.
+    """
+    if not cursor:
+        return None
     try:
-        text = base64.urlsafe_b64decode((cursor or "").encode()).decode()
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
         moment = datetime.fromisoformat(text.removeprefix(PREFIX))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
+    except (ValueError, binascii.Error) as error:
+        raise BadCursor(cursor) from error
     if not text.startswith(PREFIX) or moment.tzinfo is None:
-        return None
+        raise BadCursor(cursor)
+    if not EARLIEST <= moment <= now + timedelta(days=1):
+        raise BadCursor(cursor)
     return moment
 
 
@@ -70,9 +83,12 @@ def touched_since(since: datetime):
 def changes_since(
     *, session: Session, user: User, cursor: str | None, now: datetime | None = None
 ) -> dict:
-    """People to refresh and people to forget; everything when the cursor is not known."""
+    """People to refresh and people to forget; everything without a cursor.
+
+    Raises `BadCursor` for a cursor this server never gave.
+    """
     now = now or utcnow()
-    since = read_cursor(cursor)
+    since = read_cursor(cursor, now=now)
     answer = {"cursor": make_cursor(now - OVERLAP), "full": since is None}
     if since is None:
         people = session.exec(select(Person.id).where(in_caseload(user))).all()

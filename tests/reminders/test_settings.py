@@ -1,5 +1,6 @@
 """Reminders in Settings and the push subscription API, through HTTP as a phone uses them."""
 
+import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, PushSubscription, User
@@ -52,21 +53,61 @@ def test_subscribe_lists_the_device_and_saving_again_keeps_one(
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "push_subscribe")).first()
 
 
+UNUSABLE = "此浏览器发来的推送订阅无法使用。"
+# what a broken or hostile client may send instead of PushSubscription.toJSON()
+NOT_A_SUBSCRIPTION = [
+    ("ftp endpoint", lambda good: {**good, "endpoint": "ftp://push.example.com/x"}),
+    # not https, and not this machine
+    ("plain http", lambda good: {**good, "endpoint": "http://push.example.com/x"}),
+    ("short key", lambda good: {**good, "keys": {"p256dh": "short", "auth": good["keys"]["auth"]}}),
+    ("no keys", lambda good: {"endpoint": good["endpoint"]}),
+    ("a JSON array", lambda good: [good]),
+    ("a JSON string", lambda good: "subscribe me"),
+    ("endpoint as a number", lambda good: {**good, "endpoint": 7}),
+    ("endpoint as an object", lambda good: {**good, "endpoint": {"url": good["endpoint"]}}),
+    ("keys as a list", lambda good: {**good, "keys": [good["keys"]["p256dh"]]}),
+    ("auth missing", lambda good: {**good, "keys": {"p256dh": good["keys"]["p256dh"]}}),
+    (
+        "NUL in the auth key",
+        lambda good: {**good, "keys": {**good["keys"], "auth": good["keys"]["auth"] + "\x00"}},
+    ),
+    (
+        "lone surrogate in the endpoint",
+        lambda good: {**good, "endpoint": good["endpoint"] + "\ud800"},
+    ),
+    ("endpoint past its column", lambda good: {**good, "endpoint": good["endpoint"] + "x" * 1000}),
+]
+
+
+@pytest.mark.parametrize(
+    "make_bad", [c[1] for c in NOT_A_SUBSCRIPTION], ids=[c[0] for c in NOT_A_SUBSCRIPTION]
+)
 def test_an_unusable_subscription_is_refused_with_a_translated_error(
-    push_app, client, auth, make_user, push_service, db
+    push_app, client, auth, make_user, push_service, db, make_bad
 ):
     make_user("officer1")
     auth.login("officer1")
-    good = push_service.subscribe().as_json()
-    for bad in (
-        {**good, "endpoint": "ftp://push.example.com/x"},
-        {**good, "endpoint": "http://push.example.com/x"},  # not https, not this machine
-        {**good, "keys": {"p256dh": "short", "auth": good["keys"]["auth"]}},
-        {"endpoint": good["endpoint"]},
-    ):
-        response = post_subscription(client, bad)
+    response = post_subscription(client, make_bad(push_service.subscribe().as_json()))
+    assert response.status_code == 400
+    # the Error shape of the OpenAPI document (tests/test_openapi.py checks it against it)
+    assert response.json["error"] == "bad_request"
+    assert response.json["message"] == UNUSABLE
+    assert db.exec(select(PushSubscription)).all() == []
+
+
+def test_a_body_that_is_not_json_is_refused_as_a_bad_request(push_app, client, auth, make_user, db):
+    make_user("officer1")
+    auth.login("officer1")
+    token = csrf_from(client.get("/settings/").text)
+    for body in ("not json", "[" * 100_000):
+        response = client.post(
+            "/api/v1/push/subscriptions",
+            data=body,
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+        )
         assert response.status_code == 400
-        assert response.json["error"] == "此浏览器发来的推送订阅无法使用。"
+        assert response.json == {"error": "bad_request", "message": UNUSABLE, "field": "_form"}
     assert db.exec(select(PushSubscription)).all() == []
 
 

@@ -7,9 +7,10 @@ nothing, and the same batch sent again answers the same way.
 """
 
 import itertools
+import json
 import uuid
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -148,6 +149,37 @@ plan_step = st.one_of(
 )
 plans = st.lists(plan_step, min_size=1, max_size=8)
 
+SOME_VISIT = {
+    "kind": "home_visit",
+    "occurred_at": "2026-06-15T10:30",
+    "mood": "3",
+    "craving": "1",
+    "duration_minutes": "30",
+    "notes": "入户面谈",
+}
+
+
+def _every_visit_defect() -> list:
+    steps = []
+    for n, defect in enumerate(VISIT_DEFECTS):
+        steps += [("bad_create", [defect]), ("bad_edit", [defect])]
+        if n % 5 == 0:
+            steps += [("valid", {**SOME_VISIT, "notes": f"第{n}条"}), ("resend", n)]
+    return steps
+
+
+def _every_other_defect() -> list:
+    steps = [("valid", SOME_VISIT)]
+    for base in BASE_DEFECTS:
+        steps += [("bad_edit_base", base), ("bad_contact_base", base)]
+    for defect in CONTACT_DEFECTS:
+        steps += [("bad_contact", [defect]), ("resend", 0)]
+    return steps
+
+
+# besides what Hypothesis draws, every defect of the lists, each once
+EVERY_DEFECT = [_every_visit_defect(), _every_other_defect()]
+
 
 def rows(db, model, *where) -> dict:
     """The rows of a table as stored, by id: any change to any column shows."""
@@ -209,31 +241,64 @@ class Batch:
         }
 
 
+def _abridged(value):
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:12]}...({len(value)} characters)"
+    if isinstance(value, dict):
+        return {k: _abridged(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_abridged(v) for v in value]
+    return value
+
+
+def shown(value, limit: int = 1500) -> str:
+    """Items as sent, long strings abridged, short enough to read in a failure."""
+    text = json.dumps(_abridged(value), ensure_ascii=True)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def wrong_in(item, expected: str, ours: bool, result: dict) -> list[str]:
+    """What is wrong with one item's answer; empty when it is right."""
+    if set(result) != RESULT_KEYS:
+        return [f"keys {sorted(result)}"]
+    wrong = []
+    if result["status"] != expected:
+        wrong.append(f"status {result['status']!r}, not {expected!r}")
+    # an item answers with its own id; junk may have none worth repeating
+    if ours and result["id"] != item["id"]:
+        wrong.append(f"id {result['id']!r}")
+    if not ours and not (result["id"] is None or isinstance(result["id"], str)):
+        wrong.append(f"id {result['id']!r}")
+    if result["reference"] is not None and result["status"] != "error":
+        wrong.append("a reference")
+    if expected == "invalid":
+        errors = result["errors"]
+        if not errors or not all(
+            isinstance(messages, list)
+            and messages
+            and all(isinstance(m, str) and m for m in messages)
+            for messages in errors.values()
+        ):
+            wrong.append(f"errors {errors!r}")
+        if result["conflict_id"] is not None:
+            wrong.append("a conflict")
+    elif (result["record_id"], result["version"], result["errors"]) != (item["id"], 1, {}):
+        wrong.append(f"record {result['record_id']}, version {result['version']}")
+    return wrong
+
+
 def check_answers(batch: Batch, results: list, resent: bool) -> None:
+    """Each item answered in order, as expected; every wrong answer listed if not."""
     assert len(results) == len(batch.items)
     answers = zip(batch.items, batch.expected, batch.ours, results, strict=True)
-    for item, expected, ours, result in answers:
-        assert set(result) == RESULT_KEYS, result
-        if expected == "created" and resent:
-            expected = "duplicate"
-        assert result["status"] == expected, (item, result)
-        # an item answers with its own id; junk may have none worth repeating
-        if ours:
-            assert result["id"] == item["id"]
-        else:
-            assert result["id"] is None or isinstance(result["id"], str)
-        if expected == "invalid":
-            assert result["errors"], result
-            assert all(
-                isinstance(messages, list)
-                and messages
-                and all(m and isinstance(m, str) for m in messages)
-                for messages in result["errors"].values()
-            ), result
-            assert result["reference"] is None and result["conflict_id"] is None
-        else:
-            assert result["record_id"] == item["id"] and result["version"] == 1
-            assert result["errors"] == {} and result["reference"] is None
+    wrong = []
+    for n, (item, expected, ours, result) in enumerate(answers):
+        status = "duplicate" if expected == "created" and resent else expected
+        found = wrong_in(item, status, ours, result)
+        if found:
+            answer = {k: result.get(k) for k in ("status", "errors", "record_id", "version")}
+            wrong.append(f"item {n} {shown(item)}: {'; '.join(found)}; answer {answer}")
+    assert not wrong, "\n".join(["sent again:" if resent else "first sending:", *wrong])
 
 
 def test_any_batch_answers_each_item_and_saves_each_valid_one_once(
@@ -254,10 +319,13 @@ def test_any_batch_answers_each_item_and_saves_each_valid_one_once(
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(plan=plans)
+    @example(plan=EVERY_DEFECT[0])
+    @example(plan=EVERY_DEFECT[1])
     def check(plan):
         batch = Batch(ids, home, other, kept)
         for kind, value in plan:
             batch.step(kind, value)
+        note(f"batch: {shown(batch.items, limit=20_000)}")
         visits = rows(db, Visit)
         others = rows(db, Person, Person.id == other.id)
         versions, conflicts = count(db, VisitVersion), count(db, SyncConflict)

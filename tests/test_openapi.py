@@ -6,6 +6,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from app.contract import Outcome
 from tests.sync_world import contact_item, create_item, edit_item
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -62,3 +63,46 @@ def test_real_answers_fit_the_documented_schemas(document, sync_phone, sync_pers
     check(document, "Error", stale.json)
     with pytest.raises(AssertionError):
         check(document, "PushResponse", {"results": [{"status": "lost"}]})
+
+
+def test_the_item_schemas_are_the_models_the_server_validates_with(document, sync_person):
+    schemas = document["components"]["schemas"]
+    assert schemas["Item"]["properties"]["type"]["enum"] == [
+        "visit.create",
+        "visit.edit",
+        "person.contact",
+    ]
+    assert schemas["ItemResult"]["properties"]["status"]["enum"] == [o.value for o in Outcome]
+    # what the outbox sends (form fields as text, lists of text) fits the document
+    created = create_item(sync_person)
+    check(document, "Item", created)
+    check(document, "VisitData", created["data"])
+    check(document, "VisitData", {**created["data"], "mood": 4, "risk_flags": "self_harm"})
+    check(document, "ContactData", {"phone": "13912345678", "address": ""})
+    for wrong in ({"kind": ["home_visit"]}, {"risk_flags": 3}, {"notes": {"a": 1}}):
+        with pytest.raises(AssertionError):
+            check(document, "VisitData", {**created["data"], **wrong})
+    with pytest.raises(AssertionError):
+        check(document, "Item", {**created, "base_version": 2**63})
+
+
+def test_every_error_body_fits_the_documented_error(document, sync_phone, sync_person):
+    client, token = sync_phone.client, {"X-CSRFToken": sync_phone.token}
+    answers = {
+        "pull with a cursor from year 1": client.get(
+            "/api/v1/sync/pull", query_string={"cursor": "dDE6MDAwMS0wMS0wMVQwMDowMDowMCswMDowMA=="}
+        ),
+        "push without items": client.post("/api/v1/sync/push", json=[], headers=token),
+        "push without a token": client.post("/api/v1/sync/push", json={"items": []}),
+        "a subscription as an array": client.post(
+            "/api/v1/push/subscriptions", json=[{"endpoint": "x"}], headers=token
+        ),
+        "a subscription of wrong types": client.post(
+            "/api/v1/push/subscriptions", json={"endpoint": 1, "keys": "k"}, headers=token
+        ),
+    }
+    for case, answer in answers.items():
+        operation = document["paths"][answer.request.path][answer.request.method.lower()]
+        assert str(answer.status_code) in operation["responses"], case
+        check(document, "Error", answer.json)
+        assert answer.json["error"] in {"bad_request", "csrf"} and answer.json["message"], case

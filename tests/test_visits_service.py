@@ -111,6 +111,19 @@ INVALID = [
     ("notes too long", {"notes": "字" * 4001}, "notes"),
     ("attempt without a reason", {"kind": "attempt", "failure_reason": ""}, "failure_reason"),
     ("no identifier", {"id": "not-a-uuid"}, "id"),
+    # what issue 9 sent: wrong types are refused, never coerced with str()
+    ("kind as a list", {"kind": ["home_visit"]}, "kind"),
+    ("risk flags as a number", {"risk_flags": 3}, "risk_flags"),
+    ("notes as an object", {"notes": {"a": 1}}, "notes"),
+    ("a NUL byte", {"notes": "a\x00b"}, "notes"),
+    ("a lone surrogate", {"notes": "\ud800"}, "notes"),
+    ("year 1", {"occurred_at": "0001-01-01T00:00"}, "occurred_at"),
+    ("year 9999", {"occurred_at": "9999-12-31T23:59"}, "occurred_at"),
+    ("dated 1900", {"occurred_at": "1900-06-15T10:30"}, "occurred_at"),
+    ("next contact in 9999", {"next_contact_on": "9999-12-31"}, "next_contact_on"),
+    ("mood as true", {"mood": True}, "mood"),
+    ("mood as a float", {"mood": 4.0}, "mood"),
+    ("duration past 600", {"duration_minutes": 601}, "duration_minutes"),
 ]
 
 

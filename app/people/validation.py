@@ -169,7 +169,7 @@ PlanForm = create_model(
 class StatusForm(Model):
     """A status change: the new status, why, and from when."""
 
-    to_status: Choice(STATUS_TARGETS, required=CHOOSE)
+    to_status: Choice(STATUS_TARGETS, CHOOSE, required=CHOOSE)
     reason: Choice(CloseReason, N_("Say why the ledger is closed.")) = None
     note: Text(300) = ""
     effective_on: Day(required=DATE_REQUIRED)

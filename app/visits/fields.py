@@ -125,13 +125,16 @@ def fields_for(kind: str) -> tuple[str, ...]:
     return FIELDS_BY_KIND.get(kind, ())
 
 
-Kind = Choice(VisitKind, N_("Choose what kind of contact this was."))
+NO_KIND = N_("Choose what kind of contact this was.")
+NO_PERSON = N_("Choose the person this visit is with.")
+NO_ID = N_("This visit has no valid identifier. Reload the form.")
+Kind = Choice(VisitKind, NO_KIND)
 
 
 class VisitFields(Model):
     """A visit's content as a phone or the form sends it; `kind` decides which count."""
 
-    kind: Choice(VisitKind, required=N_("Choose what kind of contact this was."))
+    kind: Choice(VisitKind, NO_KIND, required=NO_KIND)
     occurred_at: Moment(
         N_("Enter the date and time."),
         earliest=EARLIEST,
@@ -159,14 +162,14 @@ class VisitFields(Model):
 class VisitData(VisitFields):
     """What an outbox item carries as `data`; `person_id` is needed to record one."""
 
-    person_id: Uuid(N_("Choose the person this visit is with.")) = None
+    person_id: Uuid(NO_PERSON) = None
 
 
 class VisitInput(VisitFields):
     """A whole visit to validate: its UUID (the device chose it) and her id are required."""
 
-    id: Uuid(required=N_("This visit has no valid identifier. Reload the form."))
-    person_id: Uuid(required=N_("Choose the person this visit is with."))
+    id: Uuid(NO_ID, required=NO_ID)
+    person_id: Uuid(NO_PERSON, required=NO_PERSON)
 
 
 KIND = TypeAdapter(Kind)

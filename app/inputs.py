@@ -51,9 +51,9 @@ GENERIC = {
     "dict_type": N_("Send an object here."),
     "model_type": N_("Send an object here."),
 }
-DIGITS = re.compile(r"^\s*\d{1,9}\s*$")
+DIGITS = re.compile(r"^\s*[0-9]{1,9}\s*$")
 SURROGATES = re.compile("[\ud800-\udfff]")
-DAY = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}$")
+DAY = re.compile(r"^[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}$")
 OLDEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2100, 12, 31)
 
 
@@ -86,7 +86,9 @@ class Rule:
     def __get_pydantic_json_schema__(self, _core_schema, _handler):
         if self.required:
             return dict(self.schema)
-        return {"anyOf": [self.schema, {"const": ""}, {"type": "null"}]}
+        # a form's empty field, or JSON null: the field is blank
+        options = self.schema.get("anyOf", [self.schema])
+        return {"anyOf": [*options, {"const": ""}, {"type": "null"}]}
 
     def validate(self, value, info):
         if _blank(value):
@@ -200,9 +202,6 @@ class _Choices(Rule):
         self.allowed = _values(allowed)
         item = {"type": "string", "enum": list(self.allowed)}
         self.schema = {"anyOf": [{"type": "array", "items": item}, item]}
-
-    def __get_pydantic_json_schema__(self, _core_schema, _handler):
-        return {"anyOf": [*self.schema["anyOf"], {"const": ""}, {"type": "null"}]}
 
     def blank(self):
         return []

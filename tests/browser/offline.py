@@ -66,7 +66,10 @@ def outbox(page, user_id):
 
 
 def visits_with(db, visit_id):
-    db.rollback()  # end the read transaction: see what the server committed since
+    # end the read transaction and forget what it read: see what the server committed since
+    # (a commit in the test leaves no transaction to roll back, and keeps what it loaded)
+    db.rollback()
+    db.expire_all()
     return db.exec(select(Visit).where(Visit.id == uuid.UUID(visit_id))).all()
 
 

@@ -312,7 +312,7 @@ def test_any_batch_answers_each_item_and_saves_each_valid_one_once(
     examples = []
 
     @settings(
-        max_examples=60,
+        max_examples=120,
         derandomize=True,
         database=None,
         deadline=None,

@@ -296,9 +296,10 @@ def test_racing_versioned_record_forms_save_one_version_and_answer_nineteen_409(
 def test_racing_assignments_keep_one_history_row_and_answer_nineteen_409(
     app, db, live_server, world, make_user
 ):
-    # 21 officers: each round, 20 writers each hand her to a different one
+    # each round, two writers hand her to each of ten officers, with a reason of their own:
+    # a loser who chose the winner's officer is still told of the conflict
     officers = [world.users["officer"], world.users["other_officer"]] + [
-        make_user(f"racer{n}") for n in range(WRITERS - 1)
+        make_user(f"racer{n}") for n in range(WRITERS // 2 - 1)
     ]
     supervisors = Writers(live_server, "supervisor")
     person_id = world.people["mine"].id
@@ -307,7 +308,8 @@ def test_racing_assignments_keep_one_history_row_and_answer_nineteen_409(
         base, helper = person.version, str(person.peer_helper_id or "")
         assert supervisors.opened(f"/people/{person_id}/assign", "version") == base
         rows_before = {r.id for r in _assignments(db, person_id)}
-        chosen = [o for o in officers if o.id != person.assigned_officer_id][:WRITERS]
+        others = [o for o in officers if o.id != person.assigned_officer_id]
+        chosen = [others[n % (WRITERS // 2)] for n in range(WRITERS)]
         forms = [
             {
                 "officer": str(officer.id),

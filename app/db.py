@@ -61,10 +61,13 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 def database_reachable() -> bool:
-    """True when a trivial query succeeds."""
+    """True when a trivial query succeeds.
+
+    It runs on this request's own session: on SQLite a signed-in request already holds
+    the write lock, and a second connection would wait for it until its timeout.
+    """
     try:
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
+        get_session().exec(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means unreachable
         return False
     return True

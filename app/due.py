@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.models import Person, PersonStatus, SupportPlan, Unit, User, Visit
@@ -132,12 +133,21 @@ def refresh_next_due(session: Session, person: Person, *, zone: ZoneInfo) -> dat
     """Store her next due date on `Person.next_due_on` (the people list sorts by it).
 
     Call after anything that moves it: a visit, a plan, a status or a consent change.
+    The date mirrors her schedule rather than being part of her record, so it is written
+    without the version check: a visit never fails because her record changed alongside.
     """
     session.flush()
     today = datetime.now(zone).date()
-    person.next_due_on = due_for_person(session, person, today=today, timezone=zone.key).due_on
-    session.add(person)
-    return person.next_due_on
+    due_on = due_for_person(session, person, today=today, timezone=zone.key).due_on
+    if due_on != person.next_due_on:
+        session.execute(
+            update(Person)
+            .where(Person.id == person.id)
+            .values(next_due_on=due_on)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(person, "next_due_on", due_on)
+    return due_on
 
 
 def count_due(items: list[DueItem]) -> DueCounts:

@@ -1,9 +1,12 @@
-"""Translated error pages for 400, 401, 403, 404 and 500 (JSON under the API)."""
+"""Translated error pages for 400, 401, 403, 404, 409 and 500 (JSON under the API)."""
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
+
+from app.contract import LostRace, StaleEdit, rollback
+from app.db import get_session
 
 # what a phone's code branches on, under /api/
 API_ERRORS = {
@@ -11,6 +14,7 @@ API_ERRORS = {
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",
+    409: "conflict",
     413: "too_large",
     500: "server_error",
 }
@@ -19,6 +23,13 @@ MESSAGES = {
     401: (_l("Please sign in"), _l("Please sign in to continue.")),
     403: (_l("Not allowed"), _l("Your account may not do this.")),
     404: (_l("Not found"), _l("This page does not exist, or you may not see it.")),
+    409: (
+        _l("Changed meanwhile"),
+        _l(
+            "Someone else saved a change to this record at the same moment. Nothing of yours"
+            " was saved: go back, check the record and try again."
+        ),
+    ),
     500: (
         _l("Something went wrong"),
         _l("An error occurred on the server. Nothing you saved was lost; please try again."),
@@ -39,8 +50,16 @@ def render_error(error: HTTPException):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def _lost_race(_error: Exception):
+    # a write that lost to a concurrent one where no form shows the conflict itself
+    rollback(get_session())
+    return render_error(Conflict())
+
+
 def init_app(app: Flask) -> None:
-    for code in (400, 401, 403, 404):
+    app.register_error_handler(LostRace, _lost_race)
+    app.register_error_handler(StaleEdit, _lost_race)
+    for code in (400, 401, 403, 404, 409):
         app.register_error_handler(code, render_error)
     app.register_error_handler(CSRFError, render_error)
     app.register_error_handler(500, lambda error: render_error(InternalServerError()))

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.types import UTCDateTime, utcnow
@@ -194,11 +194,26 @@ class User(SQLModel, table=True):
         return f"{self.id}:{self.session_nonce}"
 
 
+def version_column() -> Column:
+    """A row's version, checked by every UPDATE of it (optimistic concurrency).
+
+    Mapped as the `version_id_col`, an UPDATE says `WHERE id = :id AND version = :read`:
+    of two writers that read one version, the second matches no row and its flush fails
+    (`StaleDataError`), so a change is never silently overwritten. The code sets the
+    next version itself (`version_id_generator: False`).
+    """
+    return Column("version", Integer, nullable=False, default=1)
+
+
+_PERSON_VERSION = version_column()
+_VISIT_VERSION = version_column()
+
+
 class Person(SQLModel, table=True):
     """A woman supported after release: the subject of one plan and one ledger."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    version: int = Field(default=1)
+    version: int = Field(default=1, sa_column=_PERSON_VERSION)
     unit_id: uuid.UUID = fk("unit.id", nullable=False)
     name: str = Field(max_length=60)
     # pinyin initials and full pinyin, lower case, so `zxm` finds 张晓梅
@@ -226,6 +241,8 @@ class Person(SQLModel, table=True):
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(index=True)
 
+    __mapper_args__ = {"version_id_col": _PERSON_VERSION, "version_id_generator": False}
+
 
 class Assignment(SQLModel, table=True):
     """Who was responsible for a person, from when until when, and why."""
@@ -248,7 +265,7 @@ class Visit(SQLModel, table=True):
     __table_args__ = (Index("ix_visit_person_occurred", "person_id", "occurred_at"),)
 
     id: uuid.UUID = Field(primary_key=True)
-    version: int = Field(default=1)
+    version: int = Field(default=1, sa_column=_VISIT_VERSION)
     person_id: uuid.UUID = fk("person.id", nullable=False, index=False)
     author_id: uuid.UUID = fk("user.id", nullable=False)
     kind: str = Field(max_length=30)
@@ -270,6 +287,8 @@ class Visit(SQLModel, table=True):
     edited_by_id: uuid.UUID | None = fk("user.id", index=False)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(index=True)
+
+    __mapper_args__ = {"version_id_col": _VISIT_VERSION, "version_id_generator": False}
 
 
 # what a support application records, as codes (labels in app/i18n.py)

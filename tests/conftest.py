@@ -174,7 +174,9 @@ def count_queries():
         statements: list[str] = []
 
         def before(_conn, _cursor, statement, *_args):
-            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            # transaction control (savepoints included) is not a query
+            control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+            if not statement.lstrip().upper().startswith(control):
                 statements.append(statement)
 
         event.listen(Engine, "before_cursor_execute", before)

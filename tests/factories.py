@@ -3,7 +3,9 @@
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from app.contract import commit
 from app.models import Assignment, Person
+from app.visits.service import record_visit
 
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)  # 12:00 in Chongqing
 TODAY = date(2026, 6, 15)
@@ -56,3 +58,10 @@ def visit_data(person: Person, **fields) -> dict:
     }
     data.update(fields)
     return data
+
+
+def save_visit(db, user, data: dict, now=None):
+    """Record a visit through the write path and commit it, as the form does."""
+    result = record_visit(session=db, user=user, data=data, now=now)
+    commit(db)
+    return result

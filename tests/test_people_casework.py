@@ -18,7 +18,7 @@ def hidden(page: str, name: str) -> str:
 def open_form(client, url):
     page = client.get(url).text
     values = {"csrf_token": csrf_from(page)}
-    for name in ("record_id", "base_version"):
+    for name in ("record_id", "base_version", "version"):
         if f'name="{name}"' in page:
             values[name] = hidden(page, name)
     return values
@@ -53,22 +53,28 @@ def test_a_new_support_application_is_a_new_version(client, auth, world, db):
     assert "第 2 版" in history and "第 1 版" in history and "周末上午" in history
 
 
-def test_two_versions_from_the_same_start_are_both_kept(client, auth, world, db):
+def test_a_plan_saved_on_a_version_that_moved_on_is_shown_beside_the_one_in_force(
+    client, auth, world, db
+):
     person = world.people["mine"]
     auth.login("officer1")
     first, second = (open_form(client, f"/people/{person.id}/plan") for _ in range(2))
     plan = {"contact_kinds": ["home_visit"], "every_days_0": "7"}
     client.post(f"/people/{person.id}/plan", data={**first, **plan, "goals": "甲"})
-    response = client.post(
-        f"/people/{person.id}/plan", data={**second, **plan, "goals": "乙"}, follow_redirects=True
-    )
-    assert "两个版本都保留在历史中" in response.text
-    goals = db.exec(
+    response = client.post(f"/people/{person.id}/plan", data={**second, **plan, "goals": "乙"})
+    assert response.status_code == 409
+    assert "目标：甲" in response.text and "乙</textarea>" in response.text
+    goals = lambda: db.exec(  # noqa: E731
         select(SupportPlan.goals)
         .where(SupportPlan.person_id == person.id)
         .order_by(SupportPlan.version)
     ).all()
-    assert goals == ["", "甲", "乙"]
+    assert goals() == ["", "甲"]
+    # saved again from the answer, hers becomes the next version
+    again = {**second, "base_version": hidden(response.text, "base_version")}
+    client.post(f"/people/{person.id}/plan", data={**again, **plan, "goals": "乙"})
+    db.rollback()
+    assert goals() == ["", "甲", "乙"]
 
 
 def test_withdrawing_consent_stops_visits_and_leaves_the_due_list(client, auth, world, db):
@@ -166,8 +172,8 @@ def test_reassignment_is_kept_with_its_reason_and_moves_access(client, auth, wor
     db.add(visit)
     db.commit()
     auth.login("supervisor")
-    token = csrf_from(client.get(f"/people/{person.id}/assign").text)
-    data = {"officer": str(other.id), "peer_helper": "", "csrf_token": token}
+    opened = open_form(client, f"/people/{person.id}/assign")
+    data = {**opened, "officer": str(other.id), "peer_helper": ""}
     assert "请填写变更原因。" in client.post(f"/people/{person.id}/assign", data=data).text
     client.post(f"/people/{person.id}/assign", data={**data, "reason": "转由辖区民警负责"})
     reload(db, person)
@@ -194,14 +200,14 @@ def test_reassigning_twice_ends_the_first_assignment(client, auth, world, db):
     person = world.people["colleague"]
     auth.login("supervisor")
     for who in ("officer", "other_officer"):
-        token = csrf_from(client.get(f"/people/{person.id}/assign").text)
+        opened = open_form(client, f"/people/{person.id}/assign")
         client.post(
             f"/people/{person.id}/assign",
             data={
+                **opened,
                 "officer": str(world.users[who].id),
                 "peer_helper": str(world.users["helper"].id),
                 "reason": f"调整给{who}",
-                "csrf_token": token,
             },
         )
     rows = db.exec(
@@ -225,14 +231,15 @@ def test_an_officer_records_lost_contact_but_cannot_close(client, auth, world, d
     auth.login("officer1")
     page = client.get(f"/people/{person.id}/status").text
     assert 'value="closed"' not in page
-    token = csrf_from(page)
-    client.post(f"/people/{person.id}/status", data={**STATUS, "csrf_token": token})
+    opened = open_form(client, f"/people/{person.id}/status")
+    client.post(f"/people/{person.id}/status", data={**STATUS, **opened})
     reload(db, person)
     assert person.status == "lost_contact"
     (change,) = db.exec(select(StatusChange)).all()
     assert (change.from_status, change.author_id) == ("active", world.users["officer"].id)
     closing = {"to_status": "closed", "reason": "completed", "effective_on": TODAY.isoformat()}
-    response = client.post(f"/people/{person.id}/status", data={**closing, "csrf_token": token})
+    opened = open_form(client, f"/people/{person.id}/status")
+    response = client.post(f"/people/{person.id}/status", data={**closing, **opened})
     assert response.status_code == 403
     reload(db, person)
     assert person.status == "lost_contact"
@@ -242,8 +249,8 @@ def test_an_officer_records_lost_contact_but_cannot_close(client, auth, world, d
 def test_closing_makes_the_ledger_read_only(client, auth, world, db):
     person = world.people["mine"]
     auth.login("supervisor")
-    token = csrf_from(client.get(f"/people/{person.id}/status").text)
-    missing = {"to_status": "closed", "effective_on": TODAY.isoformat(), "csrf_token": token}
+    opened = open_form(client, f"/people/{person.id}/status")
+    missing = {"to_status": "closed", "effective_on": TODAY.isoformat(), **opened}
     assert "请选择结案原因。" in client.post(f"/people/{person.id}/status", data=missing).text
     client.post(f"/people/{person.id}/status", data={**missing, "reason": "moved_away"})
     reload(db, person)

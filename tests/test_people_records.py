@@ -170,7 +170,7 @@ def test_an_edit_from_a_stale_form_keeps_both_and_saves_nothing(client, auth, wo
     stale = edit_form(client, person)
     client.post(f"/people/{person.id}/edit", data={**stale, "phone": "13922223333"})
     response = client.post(f"/people/{person.id}/edit", data={**stale, "phone": "13944445555"})
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "您编辑期间他人已保存修改" in response.text
     assert 'value="13944445555"' in response.text and "13922223333" in response.text
     reload(db, person)

@@ -36,6 +36,7 @@ def test_a_new_visit_is_created_once_and_a_resend_is_a_duplicate(
         "errors": {},
         "server": None,
         "conflict_id": None,
+        "reference": None,
     }
     assert first.json["server_time"]
     assert sync_phone.statuses([item]) == ["duplicate"]

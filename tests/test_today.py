@@ -9,8 +9,7 @@ from app.models import Visit
 from app.schedule import DueState, local_date
 from app.today.board import today_board
 from app.types import utcnow
-from app.visits.service import record_visit
-from tests.factories import make_person, visit_data
+from tests.factories import make_person, save_visit, visit_data
 
 
 def days(n: int) -> timedelta:
@@ -100,7 +99,7 @@ def test_a_self_harm_flag_shows_on_the_supervisors_today_at_once(client, auth, d
     officer = unit_people["officer"]
     later = unit_people["people"]["刚回访"]
     data = visit_data(later, risk_flags=["self_harm"], occurred_at=utcnow().isoformat())
-    assert record_visit(session=db, user=officer, data=data).saved
+    assert save_visit(db, officer, data).saved
     auth.login("supervisor")
     page = client.get("/").text
     assert "有自伤风险提示" in page
@@ -118,7 +117,7 @@ def test_recording_a_visit_takes_her_off_the_due_list(db, unit_people):
     assert board.items[0].person.id == person.id
     assert board.items[0].due.state == DueState.overdue
     data = visit_data(person, occurred_at=utcnow().isoformat())
-    assert record_visit(session=db, user=officer, data=data).saved
+    assert save_visit(db, officer, data).saved
     board = today_board(db, officer, now=utcnow())
     assert person.id not in {item.person.id for item in board.items}
 
@@ -129,7 +128,7 @@ def test_a_failed_attempt_keeps_her_on_the_due_list(db, unit_people):
     attempt = visit_data(
         person, kind="attempt", failure_reason="no_answer", occurred_at=utcnow().isoformat()
     )
-    assert record_visit(session=db, user=officer, data=attempt).saved
+    assert save_visit(db, officer, attempt).saved
     board = today_board(db, officer, now=utcnow())
     assert board.items[0].person.id == person.id and board.items[0].due.days_overdue == 20
 

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
+from app.contract import Outcome, commit
 from app.models import Assignment, AuditEvent, Consent, Person, Visit, VisitVersion
 from app.schedule import DueReason, DueState
 from app.signals import visit_recorded
 from app.visits.fields import clean_visit
-from app.visits.service import Outcome, edit_visit, record_visit, visit_history
-from tests.factories import NOW, make_person, visit_data
+from app.visits.service import edit_visit, visit_history
+from tests.factories import NOW, make_person, save_visit, visit_data
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def count(db, model) -> int:
 
 
 def record(db, user, data, now=NOW):
-    return record_visit(session=db, user=user, data=data, now=now)
+    return save_visit(db, user, data, now=now)
 
 
 def test_a_visit_is_recorded_with_audit_and_signal(db, officer, person):
@@ -63,7 +64,7 @@ def test_the_same_visit_twice_is_saved_once(db, officer, person):
     data = visit_data(person)
     first, second = record(db, officer, data), record(db, officer, dict(data))
     assert (first.outcome, second.outcome) == (Outcome.created, Outcome.duplicate)
-    assert second.visit.id == first.visit.id
+    assert second.record.id == first.record.id
     assert count(db, Visit) == 1
     assert count(db, AuditEvent) == 1
 
@@ -73,21 +74,14 @@ def test_the_same_uuid_with_other_content_is_a_conflict_not_an_overwrite(db, off
     record(db, officer, data)
     result = record(db, officer, {**data, "notes": "另一个版本"})
     assert result.outcome == Outcome.conflict and not result.saved
-    assert result.visit.notes == "入户面谈，情绪平稳。" and result.visit.version == 1
+    assert result.record.notes == "入户面谈，情绪平稳。" and result.record.version == 1
     assert db.get(Visit, uuid.UUID(data["id"])).notes == "入户面谈，情绪平稳。"
 
 
 def test_a_resent_create_after_a_correction_is_still_a_duplicate(db, officer, person):
     data = visit_data(person)
     record(db, officer, data)
-    edited = edit_visit(
-        session=db,
-        user=officer,
-        visit_id=uuid.UUID(data["id"]),
-        base_version=1,
-        data={**data, "mood": "3"},
-        now=NOW,
-    )
+    edited = edit(db, officer, data, now=NOW, mood="3")
     assert edited.outcome == Outcome.edited
     assert record(db, officer, data).outcome == Outcome.duplicate
 
@@ -155,7 +149,7 @@ def test_a_failed_attempt_needs_only_kind_time_and_reason(db, officer, person):
     }
     result = record(db, officer, data)
     assert result.outcome == Outcome.created
-    visit = result.visit
+    visit = result.record
     assert (visit.failure_reason, visit.mood, visit.risk_flags) == ("no_answer", None, [])
     assert visit.location == "phone"  # the kind's usual place
     # and it does not reset the clock: still due for a first contact since release
@@ -168,8 +162,8 @@ def test_json_values_from_a_phone_are_accepted(db, officer, person):
     )
     result = record(db, officer, data)
     assert result.outcome == Outcome.created
-    assert result.visit.occurred_at == datetime(2026, 6, 15, 2, 30, tzinfo=UTC)
-    assert result.visit.craving == 0
+    assert result.record.occurred_at == datetime(2026, 6, 15, 2, 30, tzinfo=UTC)
+    assert result.record.craving == 0
 
 
 @pytest.mark.parametrize(
@@ -263,7 +257,7 @@ def saved(db, officer, person):
 
 
 def edit(db, user, data, *, base_version=1, now=NOW + timedelta(hours=1), **changes):
-    return edit_visit(
+    result = edit_visit(
         session=db,
         user=user,
         visit_id=uuid.UUID(data["id"]),
@@ -271,6 +265,8 @@ def edit(db, user, data, *, base_version=1, now=NOW + timedelta(hours=1), **chan
         data={**data, **changes},
         now=now,
     )
+    commit(db)
+    return result
 
 
 def test_a_correction_keeps_the_earlier_version(db, officer, saved):
@@ -291,7 +287,7 @@ def test_a_correction_on_an_old_version_is_a_conflict(db, officer, make_user, sa
     assert edit(db, supervisor, saved, notes="负责人补充").outcome == Outcome.edited
     result = edit(db, officer, saved, base_version=1, notes="民警更正")
     assert result.outcome == Outcome.conflict
-    assert (result.visit.version, result.visit.notes) == (2, "负责人补充")
+    assert (result.record.version, result.record.notes) == (2, "负责人补充")
     assert count(db, VisitVersion) == 1
 
 

@@ -1,7 +1,9 @@
 """Assigning a person to an officer and pairing her with a peer helper; changing her status.
 
 No Flask in here. Every change joins a history (Assignment, StatusChange rows) with its
-reason, and is audited.
+reason, and is audited. Each is made on the version of her record the form was opened
+at (`base_version`): when she changed since, nothing is saved and `StaleEdit` carries her
+record as it stands. The caller commits.
 """
 
 import uuid
@@ -13,6 +15,7 @@ from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
+from app.contract import StaleEdit, versioned
 from app.due import refresh_next_due
 from app.models import Assignment, Person, PersonStatus, Role, StatusChange, User
 from app.people.validation import Invalid, clean_status
@@ -67,13 +70,21 @@ def assign(
     officer_id: uuid.UUID | None,
     peer_helper_id: uuid.UUID | None,
     reason: str,
+    base_version: int,
 ) -> list[Assignment]:
     """Assign or reassign her officer and peer helper; each change joins the history."""
     require(user, Action.person_assign, person)
     reason = " ".join((reason or "").split())
     wanted = {Role.officer: officer_id, Role.peer_helper: peer_helper_id}
     current = {Role.officer: person.assigned_officer_id, Role.peer_helper: person.peer_helper_id}
+    if base_version != person.version:
+        raise StaleEdit(person)
     _check(session, person, wanted, current, reason)
+    with versioned(session, person):
+        return _reassign(session, user, person, wanted, current, reason)
+
+
+def _reassign(session, user: User, person: Person, wanted, current, reason) -> list[Assignment]:
     now, added = utcnow(), []
     for role, user_id in wanted.items():
         if user_id == current[role]:
@@ -99,10 +110,12 @@ def assign(
             details={"role": role, "from": _str(current[role]), "to": _str(user_id)},
         )
     session.add_all(added)
-    person.assigned_officer_id, person.peer_helper_id = officer_id, peer_helper_id
+    person.assigned_officer_id = wanted[Role.officer]
+    person.peer_helper_id = wanted[Role.peer_helper]
     person.version += 1
     person.updated_at = now
     session.add(person)
+    session.flush()
     return added
 
 
@@ -111,13 +124,28 @@ def _str(value) -> str | None:
 
 
 def change_status(
-    *, session: Session, user: User, person: Person, data: Mapping, today: date, zone: ZoneInfo
+    *,
+    session: Session,
+    user: User,
+    person: Person,
+    data: Mapping,
+    today: date,
+    zone: ZoneInfo,
+    base_version: int,
 ) -> StatusChange:
     """A new status with its reason and date; closing needs the right to close."""
     require(user, Action.person_status, person)
+    # judged on her record as the form showed it: a newer one is shown to her first
+    if base_version != person.version:
+        raise StaleEdit(person)
     cleaned = clean_status(data, current=person.status, today=today)
     if cleaned["to_status"] == PersonStatus.closed:
         require(user, Action.person_close, person)
+    with versioned(session, person):
+        return _new_status(session, user, person, cleaned, zone)
+
+
+def _new_status(session, user: User, person: Person, cleaned: dict, zone) -> StatusChange:
     change = StatusChange(
         person_id=person.id,
         from_status=person.status,

@@ -46,6 +46,11 @@ def record_view(person: Person, page: str) -> None:
     db.commit()
 
 
+def base_version(name: str = "version") -> int:
+    """The version of her record the posted form was opened at (0 when it names none)."""
+    return request.form.get(name, type=int) or 0
+
+
 def form_data() -> dict:
     """The posted form as the validation functions take it: lists for repeated names."""
     return {

@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.contract import SETTLED, Outcome, commit
 from app.db import get_session
 from app.people import bp
 from app.people.common import person_or_404, record_view
 from app.people.contact import correct_contact
 from app.policy import Action, require
-from app.visits.service import Outcome
 
 STATUS = {Outcome.invalid: 422, Outcome.refused: 403}
 
@@ -42,6 +42,8 @@ def contact(person_id: uuid.UUID):
         data={"phone": values["phone"], "address": values["address"]},
         item_id=uuid.UUID(values["item_id"]) if _is_uuid(values["item_id"]) else uuid.uuid4(),
     )
+    if result.outcome in SETTLED:
+        commit(get_session())
     if result.outcome == Outcome.conflict:
         flash(_("Her record changed meanwhile: choose what to keep."), "error")
         return redirect(url_for("sync.conflict", conflict_id=result.conflict.id))

@@ -82,12 +82,14 @@ class PlanForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
+    version = HiddenField()
     officer = SelectField(_l("Officer"), choices=[], validate_choice=False)
     peer_helper = SelectField(_l("Peer helper"), choices=[], validate_choice=False)
     reason = StringField(_l("Reason"))
 
 
 class StatusForm(FlaskForm):
+    version = HiddenField()
     to_status = SelectField(_l("New status"), choices=[], validate_choice=False)
     reason = _select(_l("Reason for closing"), [("", "—"), *CLOSE_REASON_LABELS.items()])
     note = StringField(_l("Reason"))

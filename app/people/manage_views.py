@@ -7,13 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
+from app.contract import StaleEdit, commit
 from app.crypto import get_cipher
 from app.db import get_session
 from app.forms import choices
-from app.models import Person, Role, Unit
+from app.i18n import STATUS_LABELS
+from app.models import Person, Role, Unit, User
 from app.people import bp
 from app.people.assignment import assign, assignable_users, change_status
 from app.people.common import (
+    base_version,
     form_data,
     parse_uuid,
     person_or_404,
@@ -23,7 +26,7 @@ from app.people.common import (
     zone,
 )
 from app.people.forms import AssignForm, PersonForm, StatusForm
-from app.people.service import DuplicatePerson, EditConflict, register_person, update_person
+from app.people.service import DuplicatePerson, register_person, update_person
 from app.people.validation import Invalid
 from app.policy import Action, can, require
 
@@ -60,7 +63,7 @@ def register():
         except DuplicatePerson as found:
             duplicate = found.person
         else:
-            db.commit()
+            commit(db)
             flash(_("%(name)s is registered.", name=person.name), "success")
             return redirect(url_for("people.ledger", person_id=person.id))
     return render_template("people/form.html", form=form, person=None, duplicate=duplicate)
@@ -98,22 +101,23 @@ def edit(person_id: uuid.UUID):
                 cipher=get_cipher(),
                 today=today(),
                 zone=zone(),
-                base_version=request.form.get("version", type=int) or 0,
+                base_version=base_version(),
             )
         except Invalid as invalid:
             show_errors(form, invalid.errors)
         except DuplicatePerson as found:
             duplicate = found.person
-        except EditConflict:
+        except StaleEdit:
             # her input stays in the form; the saved version is shown beside it
             conflict, form.version.data = True, str(person.version)
         else:
-            db.commit()
+            commit(db)
             flash(_("Changes saved."), "success")
             return redirect(url_for("people.ledger", person_id=person.id))
-    return render_template(
+    page = render_template(
         "people/form.html", form=form, person=person, duplicate=duplicate, conflict=conflict
     )
+    return page, 409 if conflict else 200
 
 
 def _people_choices(form: AssignForm, person: Person) -> None:
@@ -130,7 +134,7 @@ def _people_choices(form: AssignForm, person: Person) -> None:
 def assign_person(person_id: uuid.UUID):
     person = person_or_404(person_id)
     require(current_user, Action.person_assign, person)
-    db, form = get_session(), AssignForm()
+    db, form, stale = get_session(), AssignForm(), False
     _people_choices(form, person)
     if request.method == "GET":
         form.officer.data = str(person.assigned_officer_id or "")
@@ -144,14 +148,34 @@ def assign_person(person_id: uuid.UUID):
                 officer_id=parse_uuid(form.officer.data),
                 peer_helper_id=parse_uuid(form.peer_helper.data),
                 reason=form.reason.data,
+                base_version=base_version(),
             )
         except Invalid as invalid:
             show_errors(form, invalid.errors)
+        except StaleEdit:
+            stale = True
         else:
-            db.commit()
+            commit(db)
             flash(_("Assignment saved."), "success")
             return redirect(url_for("people.ledger", person_id=person.id))
-    return render_template("people/assign.html", form=form, person=person)
+    form.version.data = str(person.version)
+    now = [_("Officer now: %(officer)s. Peer helper now: %(helper)s.", **_assigned(person))]
+    page = render_template(
+        "people/assign.html", form=form, person=person, stale=stale, stale_now=now
+    )
+    return page, 409 if stale else 200
+
+
+def _assigned(person: Person) -> dict:
+    db = get_session()
+    names = {}
+    for key, user_id in (
+        ("officer", person.assigned_officer_id),
+        ("helper", person.peer_helper_id),
+    ):
+        user = db.get(User, user_id) if user_id else None
+        names[key] = user.display_name if user else _("Not assigned")
+    return names
 
 
 @bp.route("/<uuid:person_id>/status", methods=["GET", "POST"])
@@ -159,7 +183,7 @@ def assign_person(person_id: uuid.UUID):
 def status(person_id: uuid.UUID):
     person = person_or_404(person_id)
     require(current_user, Action.person_status, person)
-    db, form = get_session(), StatusForm()
+    db, form, stale = get_session(), StatusForm(), False
     form.offer(may_close=can(current_user, Action.person_close, person))
     if request.method == "GET":
         form.effective_on.data = today().isoformat()
@@ -172,11 +196,19 @@ def status(person_id: uuid.UUID):
                 data=form_data(),
                 today=today(),
                 zone=zone(),
+                base_version=base_version(),
             )
         except Invalid as invalid:
             show_errors(form, invalid.errors)
+        except StaleEdit:
+            stale = True
         else:
-            db.commit()
+            commit(db)
             flash(_("Status changed."), "success")
             return redirect(url_for("people.ledger", person_id=person.id))
-    return render_template("people/status.html", form=form, person=person)
+    form.version.data = str(person.version)
+    now = [_("Status now: %(status)s.", status=STATUS_LABELS[person.status])]
+    page = render_template(
+        "people/status.html", form=form, person=person, stale=stale, stale_now=now
+    )
+    return page, 409 if stale else 200

@@ -3,13 +3,17 @@
 import uuid
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.contract import StaleEdit, commit
 from app.db import get_session
-from app.models import Unit
+from app.i18n import CONSENT_LABELS, FOCUS_LABELS, HELP_LABELS, VISIT_KIND_LABELS
+from app.models import Consent, Unit
 from app.people import bp
 from app.people.common import (
+    base_version,
     form_data,
     parse_uuid,
     person_or_404,
@@ -33,8 +37,9 @@ from app.policy import Action, require
 
 
 def _save_version(person, form, save, message, anchor: str):
-    """Save the posted version; commit, say so, and say when someone else saved one in
-    between (both are kept). None when the form has errors, now shown on it."""
+    """Save the posted version, commit and say so. When the form has errors they are shown
+    on it and None is returned; when another version was saved since the form was opened,
+    nothing is saved and `StaleEdit` tells the caller which version stands now."""
     try:
         record = save(
             session=get_session(),
@@ -43,17 +48,56 @@ def _save_version(person, form, save, message, anchor: str):
             data=form_data(),
             today=today(),
             zone=zone(),
+            base_version=base_version("base_version"),
             record_id=parse_uuid(form.record_id.data),
         )
     except Invalid as invalid:
         show_errors(form, invalid.errors)
         return None
-    get_session().commit()
+    commit(get_session())
     flash(message(record.version), "success")
-    base_version = form.base_version.data
-    if base_version and record.version > int(base_version) + 1:
-        flash(_("Someone else saved a version meanwhile; both are kept in the history."), "info")
     return redirect(url_for("people.ledger", person_id=person.id, _anchor=anchor))
+
+
+def _versioned_form(template: str, form, person, latest, stale: bool, **context):
+    """The form, fresh or as posted; after a stale save, what stands now beside her input.
+
+    Only a fresh form, or one answered with the version now in force, takes that version:
+    a form posted with errors keeps the one it was opened at.
+    """
+    if request.method == "GET" or stale:
+        form.base_version.data = latest.version if latest else 0
+    form.record_id.data = form.record_id.data or str(uuid.uuid4())
+    now = _in_force(latest) if stale and latest else []
+    page = render_template(
+        template, form=form, person=person, latest=latest, stale=stale, stale_now=now, **context
+    )
+    return page, 409 if stale else 200
+
+
+def _labels(codes, labels) -> str:
+    return "、".join(str(labels[code]) for code in codes if code in labels) or "—"
+
+
+def _in_force(latest) -> list[str]:
+    """The version in force, line by line, to show beside a stale form's input."""
+    lines = [_("Version %(n)d is in force now:", n=latest.version)]
+    if isinstance(latest, Consent):
+        agreed = [code for code, yes in latest.consents.items() if yes]
+        lines += [
+            _("Date signed: %(date)s", date=format_date(latest.signed_on)),
+            _("She consents to: %(items)s", items=_labels(agreed, CONSENT_LABELS)),
+            _("Help she asks for: %(items)s", items=_labels(latest.help_requested, HELP_LABELS)),
+            _("Preferred contact times: %(times)s", times=latest.preferred_contact_times or "—"),
+        ]
+    else:
+        kinds = _labels(latest.contact_kinds, VISIT_KIND_LABELS)
+        lines += [
+            _("Goals: %(goals)s", goals=latest.goals or "—"),
+            _("Focus areas: %(items)s", items=_labels(latest.focus_areas, FOCUS_LABELS)),
+            _("Contact kinds planned: %(items)s", items=kinds),
+        ]
+    return lines
 
 
 @bp.route("/<uuid:person_id>/consent", methods=["GET", "POST"])
@@ -61,13 +105,9 @@ def _save_version(person, form, save, message, anchor: str):
 def consent(person_id: uuid.UUID):
     person = person_or_404(person_id)
     require(current_user, Action.consent_record, person)
-    db, form = get_session(), ConsentForm()
+    db, form, stale = get_session(), ConsentForm(), False
     latest = current_consent(db, person)
     if request.method == "GET":
-        form.record_id.data, form.base_version.data = (
-            str(uuid.uuid4()),
-            latest.version if latest else 0,
-        )
         form.signed_on.data = today().isoformat()
         if latest:
             form.consents.data = [k for k, agreed in latest.consents.items() if agreed]
@@ -75,16 +115,20 @@ def consent(person_id: uuid.UUID):
             form.preferred_contact_times.data = latest.preferred_contact_times
         record_view(person, "consent_form")
     elif form.validate_on_submit():
-        saved = _save_version(
-            person,
-            form,
-            record_consent,
-            lambda n: _("Support application saved as version %(n)d.", n=n),
-            "consent",
-        )
-        if saved:
-            return saved
-    return render_template("people/consent_form.html", form=form, person=person, latest=latest)
+        try:
+            saved = _save_version(
+                person,
+                form,
+                record_consent,
+                lambda n: _("Support application saved as version %(n)d.", n=n),
+                "consent",
+            )
+        except StaleEdit as edit:
+            stale, latest = True, edit.record
+        else:
+            if saved:
+                return saved
+    return _versioned_form("people/consent_form.html", form, person, latest, stale)
 
 
 @bp.route("/<uuid:person_id>/consent/withdraw", methods=["GET", "POST"])
@@ -92,7 +136,7 @@ def consent(person_id: uuid.UUID):
 def withdraw(person_id: uuid.UUID):
     person = person_or_404(person_id)
     require(current_user, Action.consent_record, person)
-    db, form = get_session(), WithdrawForm()
+    db, form, stale = get_session(), WithdrawForm(), False
     if form.validate_on_submit():
         try:
             withdraw_consent(
@@ -100,11 +144,17 @@ def withdraw(person_id: uuid.UUID):
             )
         except Invalid as invalid:
             show_errors(form, invalid.errors)
+        except StaleEdit:
+            stale = True
         else:
-            db.commit()
+            commit(db)
             flash(_("Consent withdrawn. No visits can be recorded or scheduled for her."), "info")
             return redirect(url_for("people.ledger", person_id=person.id))
-    return render_template("people/withdraw.html", form=form, person=person)
+    now = [_("Her consent as it stands now is shown on her ledger.")]
+    page = render_template(
+        "people/withdraw.html", form=form, person=person, stale=stale, stale_now=now
+    )
+    return page, 409 if stale else 200
 
 
 @bp.get("/<uuid:person_id>/consent/history")
@@ -136,31 +186,31 @@ def _cadence_rows(form_values, cadence) -> list[dict]:
 def plan(person_id: uuid.UUID):
     person = person_or_404(person_id)
     require(current_user, Action.plan_record, person)
-    db, form = get_session(), PlanForm()
+    db, form, stale = get_session(), PlanForm(), False
     latest = current_plan(db, person)
     if request.method == "GET":
-        form.record_id.data, form.base_version.data = (
-            str(uuid.uuid4()),
-            latest.version if latest else 0,
-        )
         if latest:
             form.goals.data, form.focus_areas.data = latest.goals, latest.focus_areas
             form.contact_kinds.data = latest.contact_kinds
             form.review_on.data = latest.review_on.isoformat() if latest.review_on else ""
         record_view(person, "plan_form")
     elif form.validate_on_submit():
-        saved = _save_version(
-            person,
-            form,
-            record_plan,
-            lambda n: _("Support plan saved as version %(n)d.", n=n),
-            "plan",
-        )
-        if saved:
-            return saved
+        try:
+            saved = _save_version(
+                person,
+                form,
+                record_plan,
+                lambda n: _("Support plan saved as version %(n)d.", n=n),
+                "plan",
+            )
+        except StaleEdit as edit:
+            stale, latest = True, edit.record
+        else:
+            if saved:
+                return saved
     cadence = latest.cadence if latest else db.get(Unit, person.unit_id).default_cadence
     rows = _cadence_rows(request.form, cadence)
-    return render_template("people/plan_form.html", form=form, person=person, rows=rows)
+    return _versioned_form("people/plan_form.html", form, person, latest, stale, rows=rows)
 
 
 @bp.get("/<uuid:person_id>/plan/history")

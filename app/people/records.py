@@ -1,8 +1,9 @@
 """Support applications (consent) and support plans: versioned records, no Flask in here.
 
 A change adds a version; earlier versions stay readable. Saving the same `record_id`
-twice saves once. Two people editing from the same version both keep their work:
-each save is a new version, and the later one is in force.
+twice saves once. A form saved on an older version than the one in force saves nothing
+and raises `StaleEdit`: of two people editing the same version, the first one saved is
+kept and the other sees it beside her own input. The caller commits.
 """
 
 import uuid
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
+from app.contract import StaleEdit, versioned
 from app.due import refresh_next_due
 from app.models import Consent, Person, SupportPlan, User
 from app.people.validation import Invalid, clean_consent, clean_plan
@@ -70,22 +72,32 @@ def _touch(person: Person) -> None:
     person.updated_at = utcnow()
 
 
+def _check_base(latest, base_version: int) -> None:
+    if (latest.version if latest else 0) != base_version:
+        raise StaleEdit(latest)
+
+
 def _add_version(
     session: Session, *, user: User, person: Person, record, action: str, zone: ZoneInfo
 ):
-    """Save the next version of a versioned record; her due date and the audit follow."""
-    session.add(record)
-    _touch(person)
-    session.flush()
-    refresh_next_due(session, person, zone=zone)
-    audit.record(
-        session,
-        user=user,
-        action=action,
-        person=person,
-        target=record,
-        details={"version": record.version},
-    )
+    """Save the next version of a versioned record; her due date and the audit follow.
+
+    Two saves of one version race for the same (person, version) key and her record's
+    version: the second raises `StaleEdit` with the version that won.
+    """
+    with versioned(session, person, lambda: _latest(session, type(record), person)):
+        session.add(record)
+        _touch(person)
+        session.flush()
+        refresh_next_due(session, person, zone=zone)
+        audit.record(
+            session,
+            user=user,
+            action=action,
+            person=person,
+            target=record,
+            details={"version": record.version},
+        )
     return record
 
 
@@ -97,14 +109,19 @@ def record_consent(
     data: Mapping,
     today: date,
     zone: ZoneInfo,
+    base_version: int,
     record_id: uuid.UUID | None = None,
 ) -> Consent:
-    """A new version of her support application, taken by `user`; it ends a withdrawal."""
+    """A new version of her support application, taken by `user`; it ends a withdrawal.
+
+    `base_version` is the version in force when the form was opened (0: none yet).
+    """
     require(user, Action.consent_record, person)
     if (existing := _replayed(session, Consent, record_id, person)) is not None:
         return existing
     cleaned = clean_consent(data, today=today)
     latest = current_consent(session, person)
+    _check_base(latest, base_version)
     consent = Consent(
         id=record_id or uuid.uuid4(),
         person_id=person.id,
@@ -131,20 +148,21 @@ def withdraw_consent(
         raise Invalid({"reason": N_("Give the reason for the change.")})
     if len(reason) > 300:
         raise Invalid({"reason": N_("This is too long.")})
-    consent.withdrawn_at = utcnow()
-    consent.withdrawn_reason = reason
-    session.add(consent)
-    person.consent_withdrawn_at = consent.withdrawn_at
-    _touch(person)
-    refresh_next_due(session, person, zone=zone)
-    audit.record(
-        session,
-        user=user,
-        action="consent_withdraw",
-        person=person,
-        target=consent,
-        details={"version": consent.version},
-    )
+    with versioned(session, person, lambda: current_consent(session, person)):
+        consent.withdrawn_at = utcnow()
+        consent.withdrawn_reason = reason
+        session.add(consent)
+        person.consent_withdrawn_at = consent.withdrawn_at
+        _touch(person)
+        refresh_next_due(session, person, zone=zone)
+        audit.record(
+            session,
+            user=user,
+            action="consent_withdraw",
+            person=person,
+            target=consent,
+            details={"version": consent.version},
+        )
     return consent
 
 
@@ -156,14 +174,19 @@ def record_plan(
     data: Mapping,
     today: date,
     zone: ZoneInfo,
+    base_version: int,
     record_id: uuid.UUID | None = None,
 ) -> SupportPlan:
-    """A new version of her support plan, written by `user`; the due date follows it."""
+    """A new version of her support plan, written by `user`; the due date follows it.
+
+    `base_version` is the version in force when the form was opened.
+    """
     require(user, Action.plan_record, person)
     if (existing := _replayed(session, SupportPlan, record_id, person)) is not None:
         return existing
     cleaned = clean_plan(data, today=today)
     latest = current_plan(session, person)
+    _check_base(latest, base_version)
     plan = SupportPlan(
         id=record_id or uuid.uuid4(),
         person_id=person.id,

@@ -1,7 +1,7 @@
 """Registering and editing a person, and revealing her ID-card number: no Flask in here.
 
 Every function checks the policy, validates, writes an audit event and leaves the
-commit to the caller, so a form post and a later sync API share all three.
+commit to the caller (`app.contract`), so a form post and a later sync API share all three.
 """
 
 import uuid
@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
+from app.contract import LostRace, StaleEdit, savepoint, versioned
 from app.crypto import IdCipher
 from app.due import refresh_next_due
 from app.models import (
@@ -47,14 +48,6 @@ PERSON_FIELDS = (
 
 class DuplicatePerson(Exception):
     """Someone with this ID-card number is already registered."""
-
-    def __init__(self, person: Person):
-        super().__init__(str(person.id))
-        self.person = person
-
-
-class EditConflict(Exception):
-    """The person was changed by someone else since the form was opened."""
 
     def __init__(self, person: Person):
         super().__init__(str(person.id))
@@ -136,12 +129,20 @@ def register_person(
         **{field: cleaned[field] for field in PERSON_FIELDS},
     )
     _set_id_number(person, cleaned["id_number"], cipher)
-    session.add(person)
-    session.flush()
-    session.add(first_plan(person=person, unit=unit, author=user, today=today))
-    session.flush()
-    refresh_next_due(session, person, zone=zone)
-    audit.record(session, user=user, action="person_create", person=person, target=person)
+    try:
+        with savepoint(session):
+            session.add(person)
+            session.flush()
+            session.add(first_plan(person=person, unit=unit, author=user, today=today))
+            session.flush()
+            refresh_next_due(session, person, zone=zone)
+            audit.record(session, user=user, action="person_create", person=person, target=person)
+    except LostRace:
+        # registered alongside, under the same ID-card number or the same id
+        duplicate = _find_duplicate(session, person.id_number_hash)
+        if duplicate is None:
+            raise
+        raise DuplicatePerson(duplicate) from None
     return person
 
 
@@ -156,11 +157,11 @@ def update_person(
     zone: ZoneInfo,
     base_version: int,
 ) -> Person:
-    """Save an edit made to `base_version`; raises EditConflict if she changed since."""
+    """Save an edit made to `base_version`; raises StaleEdit if she changed since."""
     require(user, Action.person_edit, person)
     cleaned = clean_person(data, today=today, id_required=False)
     if base_version != person.version:
-        raise EditConflict(person)
+        raise StaleEdit(person)
     changed = [field for field in PERSON_FIELDS if getattr(person, field) != cleaned[field]]
     # a blank ID-card number on an edit keeps the one on record
     digest = cipher.digest(cleaned["id_number"]) if cleaned["id_number"] else None
@@ -168,10 +169,17 @@ def update_person(
         duplicate = _find_duplicate(session, digest, other_than=person.id)
         if duplicate is not None:
             raise DuplicatePerson(duplicate)
-        _set_id_number(person, cleaned["id_number"], cipher)
         changed.append("id_number")
     if not changed:
         return person
+    with versioned(session, person):
+        if "id_number" in changed:
+            _set_id_number(person, cleaned["id_number"], cipher)
+        _apply_update(session, user, person, cleaned, sorted(changed), zone)
+    return person
+
+
+def _apply_update(session, user: User, person: Person, cleaned, changed, zone) -> None:
     for field in PERSON_FIELDS:
         setattr(person, field, cleaned[field])
     person.search_keys = name_search_keys(person.name)
@@ -185,9 +193,8 @@ def update_person(
         action="person_update",
         person=person,
         target=person,
-        details={"fields": sorted(changed), "version": person.version},
+        details={"fields": changed, "version": person.version},
     )
-    return person
 
 
 def reveal_id_number(*, session: Session, user: User, person: Person, cipher: IdCipher):

@@ -72,9 +72,13 @@ class SubscriptionBody(Model):
 
 
 def _endpoint(endpoint: str, *, allow_http: bool) -> str:
-    parts = urlsplit(endpoint)
+    try:
+        parts = urlsplit(endpoint)
+        hostname = parts.hostname
+    except ValueError:  # not a URL at all, e.g. an unclosed IPv6 bracket
+        raise ReminderError("endpoint", UNUSABLE) from None
     secure = parts.scheme == "https"
-    local_test = allow_http and parts.scheme == "http" and parts.hostname in LOOPBACK
+    local_test = allow_http and parts.scheme == "http" and hostname in LOOPBACK
     if not parts.netloc or not (secure or local_test):
         raise ReminderError("endpoint", UNUSABLE)
     return endpoint

@@ -30,6 +30,7 @@ from app.reminders.devices import (
 from app.reminders.forms import preferences_form, reminder_panel
 from app.reminders.sending import send_test
 from app.types import utcnow
+from app.web import json_body
 
 bp = Blueprint("reminders", __name__)
 
@@ -86,14 +87,6 @@ def test():
     return redirect(url_for("settings.index") + "#reminders")
 
 
-def _json_body():
-    """The JSON body, or None when it is none the server can read (nesting too deep too)."""
-    try:
-        return request.get_json(silent=True)
-    except RecursionError:
-        return None
-
-
 @bp.post("/api/v1/push/subscriptions")
 @login_required
 def subscribe():
@@ -103,7 +96,7 @@ def subscribe():
         subscription = save_subscription(
             session=db,
             user=current_user,
-            data=_json_body(),
+            data=json_body(),
             user_agent=request.user_agent.string or "",
             allow_http=current_app.config["CLOVER_ENV"] != "production",
         )
@@ -118,7 +111,13 @@ def subscribe():
 @login_required
 def unsubscribe():
     db = get_session()
-    endpoint = (request.get_json(silent=True) or {}).get("endpoint", "")
-    removed = remove_subscription(session=db, user=current_user, endpoint=str(endpoint))
+    body = json_body()
+    endpoint = body.get("endpoint") if isinstance(body, dict) else None
+    if not isinstance(endpoint, str):
+        message = _("The request could not be understood. Please try again.")
+        return jsonify(error="bad_request", message=message), 400
+    removed = remove_subscription(session=db, user=current_user, endpoint=endpoint)
     db.commit()
-    return ("", 204) if removed else (jsonify(error=_("No such device.")), 404)
+    if not removed:
+        return jsonify(error="not_found", message=_("No such device.")), 404
+    return "", 204

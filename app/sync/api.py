@@ -17,6 +17,7 @@ from app.sync.openapi import openapi_document
 from app.sync.pull import BadCursor, changes_since
 from app.sync.push import MAX_ITEMS, ItemResult, push_items
 from app.types import utcnow
+from app.web import json_body
 
 bp = Blueprint("sync_api", __name__)
 
@@ -27,9 +28,13 @@ def _as_json(result: ItemResult) -> dict:
         "status": result.status.value,
         "record_id": str(result.record_id) if result.record_id else None,
         "version": result.version,
-        "errors": {name: [_(m) for m in messages] for name, messages in result.errors.items()},
+        "errors": {
+            name: [_(m, reference=result.reference) if result.reference else _(m) for m in messages]
+            for name, messages in result.errors.items()
+        },
         "server": result.server,
         "conflict_id": str(result.conflict_id) if result.conflict_id else None,
+        "reference": result.reference,
     }
 
 
@@ -38,7 +43,7 @@ def _as_json(result: ItemResult) -> dict:
 def push():
     """Apply a batch of outbox items; one answer per item, in order."""
     csrf.protect()
-    body = request.get_json(silent=True)
+    body = json_body()
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list):
         message = _("The request could not be understood. Please try again.")

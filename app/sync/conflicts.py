@@ -4,23 +4,24 @@
 the next version through the same write path as the online forms (`edit_visit`,
 `correct_contact`), with `base_version` the version the officer saw while choosing.
 Both originals stay: the server's in the visit's history, hers in the conflict row.
-Resolving twice changes nothing the second time. No Flask in here.
+Resolving twice changes nothing the second time. The caller commits. No Flask in here.
 """
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
+from app.contract import Outcome, WriteResult, refused
 from app.models import Person, SyncConflict, User, Visit
 from app.people.contact import CONTACT_FIELDS, correct_contact
 from app.types import utcnow
 from app.visits.fields import CONTENT_FIELDS, TEXT_FIELDS, restore, snapshot
-from app.visits.service import Outcome, edit_visit
+from app.visits.service import edit_visit
 
 VISIT_FIELDS = tuple(name for name in CONTENT_FIELDS if name != "person_id")
 PICKS = ("mine", "current", "merged")
@@ -35,13 +36,6 @@ class FieldChoice:
     current: object
     differs: bool
     text: bool
-
-
-@dataclass(frozen=True)
-class Resolution:
-    outcome: Outcome
-    conflict: SyncConflict | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 def is_visit(conflict: SyncConflict) -> bool:
@@ -112,7 +106,6 @@ def _mark_resolved(session, user, conflict: SyncConflict, version: int, now) -> 
         target=conflict,
         details={"version": version},
     )
-    session.commit()
 
 
 def resolve_conflict(
@@ -124,14 +117,14 @@ def resolve_conflict(
     picks: Mapping[str, str],
     merged: Mapping[str, str],
     now: datetime | None = None,
-) -> Resolution:
-    """Save what she chose as the next version, made on `base_version`; commits."""
+) -> WriteResult:
+    """Save what she chose as the next version, made on `base_version`; flushes."""
     now = now or utcnow()
     conflict = session.get(SyncConflict, conflict_id)
     if conflict is None or conflict.user_id != user.id:
-        return Resolution(Outcome.refused, errors={"_form": [N_("This is not your conflict.")]})
+        return refused(N_("This is not your conflict."))
     if conflict.resolved_at is not None:
-        return Resolution(Outcome.duplicate, conflict)
+        return WriteResult(Outcome.duplicate, conflict)
     choices, _version = field_choices(session, conflict)
     current, _version = current_record(session, conflict)
     data = _chosen(choices, conflict, current, picks, merged)
@@ -144,7 +137,6 @@ def resolve_conflict(
             data=data,
             now=now,
         )
-        version = result.visit.version if result.visit is not None else None
     else:
         result = correct_contact(
             session=session,
@@ -156,8 +148,7 @@ def resolve_conflict(
             item_id=uuid.uuid5(conflict.id, str(base_version)),
             now=now,
         )
-        version = result.person.version if result.person is not None else None
     if not result.saved:
-        return Resolution(result.outcome, conflict, result.errors)
-    _mark_resolved(session, user, conflict, version, now)
-    return Resolution(result.outcome, conflict)
+        return WriteResult(result.outcome, conflict, result.errors)
+    _mark_resolved(session, user, conflict, result.record.version, now)
+    return WriteResult(result.outcome, conflict)

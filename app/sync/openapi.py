@@ -12,6 +12,7 @@ import copy
 from pydantic import BaseModel
 
 from app.contract import Outcome
+from app.errors import API_ERRORS
 from app.people.validation import ContactForm
 from app.reminders.devices import SubscriptionBody
 from app.sync.push import MAX_ITEMS, Item
@@ -68,15 +69,7 @@ SCHEMAS = {
         "properties": {
             "error": {
                 "type": "string",
-                "enum": [
-                    "bad_request",
-                    "csrf",
-                    "unauthenticated",
-                    "forbidden",
-                    "not_found",
-                    "too_large",
-                    "server_error",
-                ],
+                "enum": [*API_ERRORS.values(), "csrf"],
             },
             "title": {"type": "string"},
             "message": {"type": "string", "description": "Translated, to show as it is."},
@@ -254,8 +247,8 @@ PATHS = {
             "Turn off reminders by Web Push for this browser.",
             {
                 "204": {"description": "Removed."},
-                "400": CSRF,
-                "404": {"description": "No such device."},
+                "400": _json("Error", "No endpoint in the body, or the CSRF token is stale."),
+                "404": _json("Error", "No such device of hers (`error`: not_found)."),
             },
             parameters=[CSRF_HEADER],
             requestBody=_body("PushSubscription"),

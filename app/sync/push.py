@@ -3,30 +3,39 @@
 `push_items(*, session, user, items)` answers each item in order with an `ItemResult`.
 Visits go through `record_visit` / `edit_visit`, contact corrections through
 `correct_contact`: the same validation, policy and audit as the online forms. Each item
-commits on its own, so one bad item never holds back the others. No Flask in here.
+runs in its own SAVEPOINT and commits on its own; whatever one item raises becomes its
+`error` answer with a reference that is logged, so one bad item never holds back the
+others. No Flask in here.
 """
 
+import logging
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts import N_
+from app.contract import LostRace, Outcome, WriteResult, commit, rollback, savepoint
 from app.inputs import Choice, Model, Uuid, validate
 from app.models import Person, SyncConflict, SyncReceipt, User, Visit
 from app.people.contact import contact_snapshot, correct_contact
 from app.sync.receipts import find_receipt, item_digest, keep_conflict
 from app.types import utcnow
 from app.visits.fields import clean_visit, snapshot
-from app.visits.service import Outcome, RecordResult, edit_visit, record_visit
+from app.visits.service import edit_visit, record_visit
 
 MAX_ITEMS = 100
 KINDS = ("visit.create", "visit.edit", "person.contact")
 REUSED = N_("This change was already sent with other content. Enter it again.")
+FAILED = N_(
+    "The server could not save this change (reference %(reference)s). It stays on the phone;"
+    " if this does not go away, tell your supervisor the reference."
+)
+log = logging.getLogger("clover.sync")
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class ItemResult:
     errors: dict[str, list[str]] = field(default_factory=dict)
     server: dict | None = None
     conflict_id: uuid.UUID | None = None
+    # for an `error`: the reference logged with the failure
+    reference: str | None = None
 
 
 MAX_VERSION = 2**31 - 1  # the version column is a 32-bit integer
@@ -91,8 +102,8 @@ def _visit_server(visit: Visit) -> dict:
     return {**snapshot(visit), "id": str(visit.id), "version": visit.version}
 
 
-def _from_visit(item: Item, result: RecordResult, conflict: SyncConflict | None = None):
-    visit = result.visit
+def _from_visit(item: Item, result: WriteResult, conflict: SyncConflict | None = None):
+    visit = result.record
     return ItemResult(
         str(item.id),
         result.outcome,
@@ -124,22 +135,24 @@ def _keep_visit_conflict(session, user, item: Item, visit: Visit, data: dict, no
     )
 
 
+def _conflict_of(session: Session, item: Item) -> SyncConflict | None:
+    return session.exec(select(SyncConflict).where(SyncConflict.item_id == item.id)).first()
+
+
 def _create_visit(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
     data = {**item.data, "id": str(item.id)}
     result = record_visit(session=session, user=user, data=data, now=now)
     if result.outcome != Outcome.conflict:
         return _from_visit(item, result)
     # the same UUID with other content: keep hers once, however often it is resent
-    conflict = session.exec(select(SyncConflict).where(SyncConflict.item_id == item.id)).first()
+    conflict = _conflict_of(session, item)
     if conflict is None:
-        conflict = _keep_visit_conflict(session, user, item, result.visit, data, now)
         try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            conflict = session.exec(
-                select(SyncConflict).where(SyncConflict.item_id == item.id)
-            ).one()
+            with savepoint(session):
+                conflict = _keep_visit_conflict(session, user, item, result.record, data, now)
+                session.flush()
+        except LostRace:  # kept by a resend running alongside
+            conflict = _conflict_of(session, item)
     return _from_visit(item, result, conflict)
 
 
@@ -162,18 +175,22 @@ def _edit_visit(session: Session, user: User, item: Item, now: datetime) -> Item
     receipt = find_receipt(session, user, item.id, digest)
     if receipt is not None:
         return _receipt_answer(session, item, receipt)
-    fields = {"item_id": item.id, "user_id": user.id, "kind": item.kind, "digest": digest}
-    # written first, so an applied edit and its receipt commit together or not at all;
-    # a request carrying the same item waits here, then reads this one's answer
-    session.add(
-        SyncReceipt(
-            **fields, record_id=item.record_id, status=Outcome.edited, version=item.base_version + 1
-        )
+    # the receipt is claimed first: a request carrying the same item waits on its key,
+    # then reads this one's answer; the edit and its receipt commit together or not at all
+    claim = SyncReceipt(
+        item_id=item.id,
+        user_id=user.id,
+        kind=item.kind,
+        digest=digest,
+        record_id=item.record_id,
+        status=Outcome.edited,
+        version=item.base_version + 1,
     )
     try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
+        with savepoint(session):
+            session.add(claim)
+            session.flush()
+    except LostRace:
         return _receipt_answer(session, item, find_receipt(session, user, item.id, digest))
     result = edit_visit(
         session=session,
@@ -185,27 +202,17 @@ def _edit_visit(session: Session, user: User, item: Item, now: datetime) -> Item
     )
     if result.outcome == Outcome.edited:
         return _from_visit(item, result)
-    session.rollback()  # nothing was applied: no receipt for "edited"
     if result.outcome not in (Outcome.duplicate, Outcome.conflict):
+        session.delete(claim)  # nothing applied, nothing to answer again
+        session.flush()
         return _from_visit(item, result)
-    visit, conflict = result.visit, None
-    try:
-        if result.outcome == Outcome.conflict:
-            conflict = _keep_visit_conflict(session, user, item, visit, item.data, now)
-            session.flush()  # the conflict before the receipt that points to it
-        session.add(
-            SyncReceipt(
-                **fields,
-                record_id=visit.id,
-                status=result.outcome,
-                version=visit.version,
-                conflict_id=conflict.id if conflict else None,
-            )
-        )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return _receipt_answer(session, item, find_receipt(session, user, item.id, digest))
+    visit, conflict = result.record, None
+    if result.outcome == Outcome.conflict:
+        conflict = _keep_visit_conflict(session, user, item, visit, item.data, now)
+        session.flush()  # the conflict before the receipt that points to it
+    claim.status, claim.version = result.outcome, visit.version
+    claim.conflict_id = conflict.id if conflict else None
+    session.flush()
     return _from_visit(item, result, conflict)
 
 
@@ -219,7 +226,7 @@ def _correct_contact(session: Session, user: User, item: Item, now: datetime) ->
         item_id=item.id,
         now=now,
     )
-    person, conflict = result.person, result.conflict
+    person, conflict = result.record, result.conflict
     return ItemResult(
         str(item.id),
         result.outcome,
@@ -238,19 +245,33 @@ APPLY = {
 }
 
 
+def _raw_id(raw) -> str | None:
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    return str(raw_id)[:64] if isinstance(raw_id, str | int) and raw_id != "" else None
+
+
+def _push_one(session: Session, user: User, raw, now: datetime) -> ItemResult:
+    """One item in its own SAVEPOINT, committed on its own; a failure is its `error`."""
+    item, errors = parse_item(raw)
+    if item is None:
+        return ItemResult(_raw_id(raw), Outcome.invalid, errors=errors)
+    try:
+        with session.begin_nested():
+            result = APPLY[item.kind](session, user, item, now)
+        commit(session)
+    except Exception:  # noqa: BLE001 - whatever one item raises must not stop the batch
+        rollback(session)
+        reference = secrets.token_hex(6)
+        log.exception("sync item %s of user %s failed, reference %s", item.id, user.id, reference)
+        return ItemResult(
+            str(item.id), Outcome.error, errors={"_form": [FAILED]}, reference=reference
+        )
+    return result
+
+
 def push_items(
     *, session: Session, user: User, items: list, now: datetime | None = None
 ) -> list[ItemResult]:
     """Apply each item in order; each commits on its own and answers for itself."""
     now = now or utcnow()
-    results = []
-    for raw in items:
-        item, errors = parse_item(raw)
-        if item is None:
-            raw_id = raw.get("id") if isinstance(raw, dict) else None
-            results.append(
-                ItemResult(str(raw_id) if raw_id else None, Outcome.invalid, errors=errors)
-            )
-            continue
-        results.append(APPLY[item.kind](session, user, item, now))
-    return results
+    return [_push_one(session, user, raw, now) for raw in items]

@@ -18,7 +18,8 @@ def item_digest(kind: str, record_id, base_version, data) -> str:
     text = json.dumps(
         [kind, str(record_id), base_version, data], sort_keys=True, ensure_ascii=False, default=str
     )
-    return hashlib.sha256(text.encode()).hexdigest()
+    # a lone surrogate must reach validation and be refused there, not fail here
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def find_receipt(session: Session, user: User, item_id: uuid.UUID, digest: str):

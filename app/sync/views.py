@@ -9,12 +9,12 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from app import audit
+from app.contract import SETTLED, Outcome, commit
 from app.db import get_session
 from app.models import Person, SyncConflict
 from app.policy import Action, can
 from app.sync.conflicts import PICKS, field_choices, is_visit, open_conflicts, resolve_conflict
 from app.visits.labels import FIELD_LABELS
-from app.visits.service import Outcome
 
 bp = Blueprint("sync", __name__)
 STATUS = {Outcome.invalid: 422, Outcome.conflict: 409, Outcome.refused: 403}
@@ -82,7 +82,9 @@ def conflict(conflict_id: uuid.UUID):
             picks=_prefixed("pick_"),
             merged=_prefixed("merged_"),
         )
-        if result.outcome in (Outcome.edited, Outcome.duplicate):
+        if result.outcome in SETTLED:
+            commit(db)
+        if result.saved:
             flash(_("Resolved. Both versions stay in the history."), "success")
             return redirect(_resolved_url(conflict))
         errors = {name: [_(m) for m in messages] for name, messages in result.errors.items()}

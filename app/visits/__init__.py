@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from app import audit
+from app.contract import Outcome, WriteResult, commit
 from app.db import get_session
 from app.models import Person, Unit, User, Visit
 from app.policy import Action, may_edit_visit, require, visit_kinds_for
@@ -17,7 +18,7 @@ from app.types import utcnow
 from app.visits.fields import DEFAULT_LOCATION, KINDS_BY_FIELD
 from app.visits.forms import new_values, submitted_values, visit_values
 from app.visits.labels import LABELS
-from app.visits.service import Outcome, RecordResult, edit_visit, record_visit, visit_history
+from app.visits.service import edit_visit, record_visit, visit_history
 
 bp = Blueprint("visits", __name__)
 STATUS = {Outcome.invalid: 422, Outcome.conflict: 409, Outcome.refused: 403}
@@ -54,7 +55,7 @@ def _visit(visit_id: uuid.UUID) -> tuple[Visit, Person]:
     return visit, _person(visit.person_id, Action.person_view)
 
 
-def _saved_message(result: RecordResult) -> str:
+def _saved_message(result: WriteResult) -> str:
     if result.outcome == Outcome.duplicate:
         return _("This visit was already saved.")
     if result.due is not None and result.due.due_on is not None:
@@ -79,17 +80,18 @@ def _form(person: Person, values: dict, *, visit: Visit | None = None, result=No
         values=values,
         errors=errors,
         visit=visit,
-        conflict=result.visit if result and result.outcome == Outcome.conflict else None,
+        conflict=result.record if result and result.outcome == Outcome.conflict else None,
         kinds=visit_kinds_for(current_user),
         fresh=result is None,
     )
     return page, STATUS.get(result.outcome, 200) if result else 200
 
 
-def _answer(person: Person, values: dict, result: RecordResult, visit: Visit | None = None):
+def _answer(person: Person, values: dict, result: WriteResult, visit: Visit | None = None):
     if result.saved:
+        commit(get_session())
         flash(_saved_message(result), "success")
-        return redirect(url_for("people.ledger", person_id=person.id, saved=result.visit.id))
+        return redirect(url_for("people.ledger", person_id=person.id, saved=result.record.id))
     return _form(person, values, visit=visit, result=result)
 
 

@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.models import Person, SyncConflict
-from app.visits.service import record_visit
 from tests.browser.offline import (
     first_person,
     outbox,
@@ -21,6 +20,7 @@ from tests.browser.offline import (
     wait_for_outbox,
     wait_until_saved,
 )
+from tests.factories import save_visit
 
 pytestmark = pytest.mark.browser
 PUSH = "**/api/v1/sync/push"
@@ -194,10 +194,10 @@ def test_two_phones_correct_the_same_visit_and_she_resolves_the_conflict(
     page, context, browser, browser_context_args, live_server, demo
 ):
     officer, person = first_person(demo, "officer1")
-    result = record_visit(
-        session=demo,
-        user=officer,
-        data={
+    result = save_visit(
+        demo,
+        officer,
+        {
             "id": str(uuid.uuid4()),
             "person_id": person.id,
             "kind": "phone_consultation",
@@ -206,7 +206,7 @@ def test_two_phones_correct_the_same_visit_and_she_resolves_the_conflict(
             "notes": "最初的记录",
         },
     )
-    visit_id = str(result.visit.id)
+    visit_id = str(result.record.id)
     other_context = browser.new_context(**browser_context_args)
     other = other_context.new_page()
     try:

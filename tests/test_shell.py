@@ -16,6 +16,16 @@ def test_health_answers_with_the_database(client):
     assert response.json == {"status": "ok", "database": "ok"}
 
 
+def test_health_answers_a_signed_in_request_on_its_own_connection(client, auth, make_user):
+    # a signed-in request already holds SQLite's write lock: a second connection waited
+    # for it until its timeout, and answered 503
+    make_user("officer1")
+    auth.login("officer1")
+    assert client.get("/").status_code == 200
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["database"] == "ok"
+
+
 def test_health_is_503_without_the_database(tmp_path):
     app = create_app(
         {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'no.db'}"}

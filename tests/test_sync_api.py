@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from sqlmodel import select
 
 from app.models import (
     Assignment,
@@ -16,6 +17,7 @@ from app.models import (
     Visit,
     VisitVersion,
 )
+from app.sync import push
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories import make_person
 from tests.sync_world import contact_item, count, create_item, edit_item, fresh, page_token
@@ -279,3 +281,41 @@ def test_a_correction_is_not_a_conflict_when_only_her_status_moved_on(db, sync_p
     person = fresh(db, Person, sync_person.id)
     assert (person.status, person.phone, person.version) == ("active", "13900139000", 3)
     assert count(db, SyncConflict) == 0
+
+
+def test_an_item_the_server_fails_on_answers_error_and_the_rest_are_saved(
+    db, sync_phone, sync_person, monkeypatch, caplog
+):
+    batch = [create_item(sync_person, notes=f"第{n}条") for n in range(3)]
+    apply_create = push.APPLY["visit.create"]
+
+    def fail_on_the_middle_one(session, user, item, now):
+        result = apply_create(session, user, item, now)
+        if str(item.id) == batch[1]["id"]:
+            raise RuntimeError("the database went away mid-item")
+        return result
+
+    monkeypatch.setitem(push.APPLY, "visit.create", fail_on_the_middle_one)
+    answer = sync_phone.push(batch)
+    assert answer.status_code == 200
+    first, middle, last = answer.json["results"]
+    assert (first["status"], last["status"]) == ("created", "created")
+    assert middle["status"] == "error" and len(middle["reference"]) == 12
+    assert middle["reference"] in middle["errors"]["_form"][0]
+    assert "服务器未能保存这项更改" in middle["errors"]["_form"][0]
+    assert middle["reference"] in caplog.text
+    # the failed item's visit was rolled back with it; a resend saves it once
+    assert {str(v.id) for v in db.exec(select(Visit)).all()} == {batch[0]["id"], batch[2]["id"]}
+    monkeypatch.setitem(push.APPLY, "visit.create", apply_create)
+    assert sync_phone.statuses(batch) == ["duplicate", "created", "duplicate"]
+    assert count(db, Visit) == 3
+
+
+def test_a_body_nested_a_thousand_levels_deep_is_a_bad_request(sync_phone):
+    body = '{"items": ' + "[" * 1000 + "]" * 1000 + "}"
+    response = sync_phone.client.post(
+        "/api/v1/sync/push",
+        data=body,
+        headers={"Content-Type": "application/json", "X-CSRFToken": sync_phone.token},
+    )
+    assert response.status_code == 400 and response.json["error"] == "bad_request"

@@ -69,9 +69,8 @@ def test_a_resolution_on_a_version_that_moved_on_is_refused_and_shown_again(
 ):
     visit_id, conflict_id = _two_phones_edit_one_visit(sync_phone, sync_person)
     page = client.get(f"/sync/conflicts/{conflict_id}").text
-    later = edit_item(
-        {"id": str(visit_id), "data": create_item(sync_person)["data"]}, 2, notes="又改了"
-    )
+    data = {**create_item(sync_person)["data"], "id": str(visit_id)}
+    later = edit_item({"id": str(visit_id), "data": data}, 2, notes="又改了")
     assert sync_phone.statuses([later]) == ["edited"]
     response = client.post(
         f"/sync/conflicts/{conflict_id}",

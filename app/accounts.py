@@ -6,7 +6,6 @@ from sqlmodel import Session, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Role, Unit, User
-from app.types import utcnow
 
 MIN_PASSWORD_LENGTH = 10
 # compared against when the username is unknown, so timing does not reveal which users exist
@@ -38,8 +37,6 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
-    user.last_login_at = utcnow()
-    session.add(user)
     return user
 
 

@@ -34,6 +34,16 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+def db_revision(message: str) -> None:
+    """Write the next migration from the models (upgrade the database to head first)."""
+    versions = sorted((migrate.MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    rev_id = f"{int(versions[-1].name[:4]) + 1:04d}" if versions else "0001"
+    migrate.revision(get_engine(), message, rev_id)
+    click.echo(f"wrote migration {rev_id}: review it, then add any data backfill by hand")
+
+
 @units_cli.command("create")
 @click.argument("name")
 def units_create(name: str) -> None:

@@ -88,7 +88,7 @@ def load_config(instance_path: Path) -> dict:
             instance_path, "hash_key", lambda: secrets.token_urlsafe(32)
         )
         database_url = os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'clover.db'}")
-    idle_minutes = int(os.environ.get("CLOVER_IDLE_MINUTES", "480"))
+    session_hours = int(os.environ.get("CLOVER_SESSION_HOURS", "12"))
     return {
         **_vapid_keys(instance_path, production),
         # the SMS channel posts to a provider's HTTP gateway; off unless a URL is set
@@ -111,10 +111,27 @@ def load_config(instance_path: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CLOVER_TIMEZONE", "Asia/Shanghai"),
         "CLOVER_LOCALES": ("zh_Hans", "en"),
-        "CLOVER_IDLE_TIMEOUT": timedelta(minutes=idle_minutes),
+        # a session ends this long after sign-in, however busy; and after sitting idle:
+        # soon at a desk (supervisors, administrators), later on an officer's phone
+        "CLOVER_SESSION_LIFETIME": timedelta(hours=session_hours),
+        "CLOVER_IDLE_DESK": timedelta(
+            minutes=int(os.environ.get("CLOVER_IDLE_DESK_MINUTES", "30"))
+        ),
+        "CLOVER_IDLE_FIELD": timedelta(
+            minutes=int(os.environ.get("CLOVER_IDLE_FIELD_MINUTES", "480"))
+        ),
+        # sign-in attempts per client address and per username (Flask-Limiter syntax),
+        # counted in Redis in production so every worker shares them
+        "CLOVER_LOGIN_LIMITS": os.environ.get("CLOVER_LOGIN_LIMITS", "30 per hour;10 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get(
+            "REDIS_URL", "redis://127.0.0.1:6379/0" if production else "memory://"
+        ),
         # names this release in the service worker's cache (e.g. a git commit); optional
         "CLOVER_BUILD": os.environ.get("CLOVER_BUILD", ""),
-        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle_minutes),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=session_hours),
+        # __Host-: only over HTTPS, for this host and path "/" only
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
+        "SESSION_COOKIE_PATH": "/",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -23,3 +23,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+def revision(engine: Engine, message: str, rev_id: str) -> None:
+    """A new migration, written by comparing the models with the database at head."""
+    command.revision(alembic_config(engine), message=message, autogenerate=True, rev_id=rev_id)

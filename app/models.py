@@ -5,7 +5,6 @@ a `version` that goes up by one on each change, and created/updated times in UTC
 the offline sync protocol relies on all three.
 """
 
-import secrets
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -163,8 +162,19 @@ class User(SQLModel, table=True):
     locale: str = Field(default="zh_Hans", max_length=10)
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     active: bool = Field(default=True)
-    session_nonce: str = Field(default_factory=lambda: secrets.token_hex(16), max_length=32)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # sign-in failures in a row; after enough of them she waits, then is locked out
+    failed_logins: int = Field(default=0)
+    # no sign-in before this moment (a wait after failures, or a lockout)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # set by an administrator's reset: the one-time password must be changed at sign-in
+    must_change_password: bool = Field(default=False)
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # second factor: the TOTP secret (encrypted with the data key), when enrolled
+    totp_secret_encrypted: str | None = Field(default=None, max_length=400)
+    totp_enrolled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the last time step a code was accepted for: a code is good once
+    totp_last_step: int | None = None
     # reminders, in her own time zone, as HH:MM; no quiet hours when either end is None
     reminder_time: str = Field(default="08:00", max_length=5)
     evening_time: str = Field(default="18:00", max_length=5)
@@ -189,9 +199,36 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        # the nonce changes on sign-out, so a session cookie from before (kept by a phone,
-        # or re-set by a request still in flight) no longer signs anyone in
-        return f"{self.id}:{self.session_nonce}"
+        return str(self.id)
+
+
+class UserSession(SQLModel, table=True):
+    """One signed-in device of a user: listed in her Settings, ended by her or an admin.
+
+    The session cookie names this row; a cookie whose row has ended (sign-out, password
+    change, deactivation) or outlived its limits signs nobody in, even when replayed.
+    """
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = fk("user.id", nullable=False)
+    created_at: datetime = timestamp_field()
+    last_seen_at: datetime = timestamp_field()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # why it ended: sign_out, ended_by_user, password_changed, deactivated, expired ...
+    end_reason: str = Field(default="", max_length=30)
+    # what she sees in the list: the browser and system, never a precise fingerprint
+    label: str = Field(default="", max_length=120)
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of her ten one-time recovery codes for the second factor, stored hashed."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = fk("user.id", nullable=False)
+    code_hash: str = Field(max_length=255)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = timestamp_field()
 
 
 def version_column() -> Column:
@@ -291,8 +328,15 @@ class Visit(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _VISIT_VERSION, "version_id_generator": False}
 
 
-# what a support application records, as codes (labels in app/i18n.py)
-CONSENT_KEYS = ("follow_up_visits", "phone_contact", "family_contact", "share_with_partners")
+# what a support application records, as codes (labels in app/i18n.py); peer_contact lets
+# her paired peer helper see her name, phone and contact times
+CONSENT_KEYS = (
+    "follow_up_visits",
+    "phone_contact",
+    "family_contact",
+    "share_with_partners",
+    "peer_contact",
+)
 HELP_AREAS = ("family", "work", "housing", "health", "documents", "psychological")
 # what a support plan may focus on: the help areas and her own will to stay off drugs
 FOCUS_AREAS = (*HELP_AREAS, "drug_free_will")
@@ -311,7 +355,7 @@ class Consent(SQLModel, table=True):
     person_id: uuid.UUID = fk("person.id", nullable=False)
     version: int = Field(default=1)
     signed_on: date
-    # what she agrees to: follow_up_visits, phone_contact, family_contact, share_with_partners
+    # what she agrees to: one boolean per code of CONSENT_KEYS
     consents: dict = Field(default_factory=dict, sa_type=JSON)
     # the help she asks for: family, work, housing, health, documents, psychological
     help_requested: list[str] = Field(default_factory=list, sa_type=JSON)
@@ -524,6 +568,7 @@ __all__ = [
     "Person",
     "PersonStatus",
     "PushSubscription",
+    "RecoveryCode",
     "Reminder",
     "ReminderDelivery",
     "ReminderKind",
@@ -537,6 +582,7 @@ __all__ = [
     "SyncReceipt",
     "Unit",
     "User",
+    "UserSession",
     "Visit",
     "VisitKind",
     "VisitVersion",

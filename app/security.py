@@ -1,8 +1,6 @@
 """Sessions, the signed-in user, and the headers every response carries."""
 
-import secrets
 import uuid
-from datetime import UTC, datetime
 
 from flask import (
     Flask,
@@ -10,17 +8,20 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     request,
     session,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from app.db import get_session
 from app.extensions import login_manager
 from app.models import User
+from app.sessions import Check, Limits, check_session
+from app.types import utcnow
 
 # everything the page runs is a file under static/: no inline script, no eval, no CDN
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,17 +44,35 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PUBLIC_ENDPOINTS = {"static", "offline.service_worker"}
 
 
+def session_limits() -> Limits:
+    config = current_app.config
+    return Limits(
+        lifetime=config["CLOVER_SESSION_LIFETIME"],
+        idle_desk=config["CLOVER_IDLE_DESK"],
+        idle_field=config["CLOVER_IDLE_FIELD"],
+    )
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The user of a session, unless she signed out since it began or was deactivated."""
-    raw_id, _, nonce = user_id.partition(":")
+    """The user of a session whose row is still good: not signed out, ended or expired.
+
+    A replayed cookie from before sign-out names an ended row and signs nobody in.
+    """
     try:
-        key = uuid.UUID(raw_id)
+        key = uuid.UUID(user_id)
     except ValueError:
         return None
-    user = get_session().get(User, key)
-    if user is None or not user.active or not secrets.compare_digest(nonce, user.session_nonce):
+    db = get_session()
+    user = db.get(User, key)
+    if user is None:
         return None
+    check, row = check_session(db, session.get("sid"), user, limits=session_limits(), now=utcnow())
+    if row is None:
+        g.session_expired = check == Check.expired
+        db.commit()
+        return None
+    g.user_session = row
     return user
 
 
@@ -64,21 +83,16 @@ def _api_needs_session():
 
 
 def _expire_idle_session():
-    """Sign out a session left unused longer than the idle timeout."""
-    if request.endpoint in PUBLIC_ENDPOINTS or not current_user.is_authenticated:
+    """A session that outlived its limits: signed out, told why, sent to sign in."""
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
-    now = datetime.now(UTC).timestamp()
-    seen = session.get("seen", now)
-    if now - seen > current_app.config["CLOVER_IDLE_TIMEOUT"].total_seconds():
-        logout_user()
-        session.clear()
-        flash(_l("You were signed out after a period of inactivity."), "info")
-        if request.path.startswith("/api/"):
-            abort(401)
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    session["seen"] = now
-    session.permanent = True
-    return None
+    if not g.pop("session_expired", False):
+        return None
+    session.clear()
+    flash(_l("You were signed out after a period of inactivity."), "info")
+    if request.path.startswith("/api/"):
+        abort(401)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def _secure_headers(response: Response) -> Response:

@@ -4,11 +4,12 @@ import os
 import re
 import threading
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, event, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
@@ -21,6 +22,7 @@ os.environ.setdefault("CLOVER_ENV", "testing")
 from app import create_app  # noqa: E402
 from app.accounts import create_unit, create_user  # noqa: E402
 from app.db import make_engine  # noqa: E402
+from app.models import UserSession  # noqa: E402
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct-horse-battery"
@@ -127,6 +129,17 @@ def make_user(db, unit):
         return user
 
     return make
+
+
+def age_sessions(db, *, idle: timedelta = timedelta(0), since_sign_in: timedelta | None = None):
+    """Make every signed-in session look idle for `idle` (and as old as `since_sign_in`)."""
+    now = datetime.now(UTC)
+    for row in db.exec(select(UserSession).where(UserSession.ended_at.is_(None))).all():
+        row.last_seen_at = now - idle
+        if since_sign_in is not None:
+            row.created_at = now - since_sign_in
+        db.add(row)
+    db.commit()
 
 
 def csrf_from(html: str) -> str:

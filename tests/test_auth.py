@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.models import AuditEvent, User
-from tests.conftest import PASSWORD, csrf_from
+from app.models import AuditEvent, User, UserSession
+from tests.conftest import PASSWORD, age_sessions, csrf_from
 
 
 def test_login_lands_on_today_and_records_it(client, auth, make_user, db):
@@ -102,28 +102,44 @@ def test_logout_needs_post_with_token(client, auth, make_user):
     assert client.get("/").status_code == 200
 
 
-def test_idle_session_expires(app, client, auth, make_user):
+def test_idle_session_expires(app, client, auth, make_user, db):
     make_user("officer1")
     auth.login("officer1")
-    idle = app.config["CLOVER_IDLE_TIMEOUT"] + timedelta(minutes=1)
-    with client.session_transaction() as session:
-        session["seen"] -= idle.total_seconds()
+    age_sessions(db, idle=app.config["CLOVER_IDLE_FIELD"] + timedelta(minutes=1))
     response = client.get("/people/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/auth/login")
     assert client.get("/").status_code == 302
+    (row,) = db.exec(select(UserSession)).all()
+    db.refresh(row)
+    assert row.end_reason == "expired"
 
 
-def test_activity_keeps_the_session_alive(app, client, auth, make_user):
+def test_activity_keeps_the_session_alive(app, client, auth, make_user, db):
     make_user("officer1")
     auth.login("officer1")
-    almost = app.config["CLOVER_IDLE_TIMEOUT"] - timedelta(minutes=1)
-    with client.session_transaction() as session:
-        session["seen"] -= almost.total_seconds()
+    almost = app.config["CLOVER_IDLE_FIELD"] - timedelta(minutes=1)
+    age_sessions(db, idle=almost)
     assert client.get("/").status_code == 200
-    with client.session_transaction() as session:
-        session["seen"] -= almost.total_seconds()
+    age_sessions(db, idle=almost)
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(("role", "signed_in"), [("supervisor", False), ("officer", True)])
+def test_a_desk_session_idles_out_sooner_than_an_officers(
+    client, auth, make_user, db, role, signed_in
+):
+    make_user("someone", role=role)
+    auth.login("someone")
+    age_sessions(db, idle=timedelta(minutes=31))
+    assert (client.get("/").status_code == 200) is signed_in
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_busy(client, auth, make_user, db):
+    make_user("officer1")
+    auth.login("officer1")
+    age_sessions(db, since_sign_in=timedelta(hours=12, minutes=1))
+    assert client.get("/").status_code == 302
 
 
 @pytest.mark.real_password_hash

@@ -18,7 +18,7 @@ from app.models import (
     VisitVersion,
 )
 from app.sync import push
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, age_sessions, csrf_from
 from tests.factories import make_person
 from tests.sync_world import contact_item, count, create_item, edit_item, fresh, page_token
 
@@ -228,9 +228,7 @@ def test_an_idle_session_gets_401_json_and_a_new_sign_in_syncs(
     app, client, db, sync_phone, sync_person
 ):
     old_token, queued = sync_phone.token, create_item(sync_person)
-    idle = app.config["CLOVER_IDLE_TIMEOUT"] + timedelta(minutes=1)
-    with client.session_transaction() as session:
-        session["seen"] -= idle.total_seconds()
+    age_sessions(db, idle=app.config["CLOVER_IDLE_FIELD"] + timedelta(minutes=1))
     response = sync_phone.push([queued])
     assert response.status_code == 401
     assert response.json["error"] == "unauthenticated"

@@ -1,12 +1,12 @@
 """Sign in and sign out."""
 
-import secrets
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -14,12 +14,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from app import audit
 from app.accounts import authenticate
 from app.auth.forms import LoginForm
+from app.auth.signin import begin_sign_in
 from app.db import get_session
+from app.sessions import end_session
 from app.types import utcnow
 
 bp = Blueprint("auth", __name__)
@@ -42,27 +44,16 @@ def login():
     if form.validate_on_submit():
         db = get_session()
         user = authenticate(db, form.username.data, form.password.data)
-        if user is None:
-            audit.record(
-                db,
-                user=None,
-                action="login_failed",
-                details={"username": form.username.data.strip().lower()[:64]},
-            )
-            db.commit()
-            form.password.errors.append(_("Wrong username or password."))
-        else:
-            locale = session.get("locale")
-            # a fresh session on sign-in: nothing from before survives (session fixation)
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            session["seen"] = utcnow().timestamp()
-            if locale and not user.locale:
-                user.locale = locale
-            audit.record(db, user=user, action="login")
-            db.commit()
-            return redirect(safe_next(request.args.get("next")))
+        if user is not None:
+            return begin_sign_in(user, safe_next(request.args.get("next")))
+        audit.record(
+            db,
+            user=None,
+            action="login_failed",
+            details={"username": form.username.data.strip().lower()[:64]},
+        )
+        db.commit()
+        form.password.errors.append(_("Wrong username or password."))
     return render_template(
         "auth/login.html", form=form, locales=current_app.config["CLOVER_LOCALES"]
     )
@@ -81,10 +72,11 @@ def language():
 @login_required
 def logout():
     db = get_session()
-    # every session cookie of hers issued so far stops working, including one that a
-    # request still in flight would set again after this response
-    current_user.session_nonce = secrets.token_hex(16)
-    db.add(current_user)
+    # this device's session row ends: its cookie, even replayed or re-set by a request
+    # still in flight, signs nobody in again
+    row = g.get("user_session")
+    if row is not None:
+        end_session(db, row, reason="sign_out", now=utcnow())
     audit.record(db, user=current_user, action="logout")
     db.commit()
     logout_user()

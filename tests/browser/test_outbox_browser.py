@@ -114,13 +114,13 @@ def test_an_expired_session_keeps_the_outbox_until_she_signs_in(
     visit_id = record_offline(page, context, live_server, person, "一整天都没有信号")
     # a whole day offline: her session has expired on the server meanwhile
     page.clock.fast_forward("24:00:00")
-    idle = app.config["CLOVER_IDLE_TIMEOUT"]
-    app.config["CLOVER_IDLE_TIMEOUT"] = timedelta(0)
+    idle = app.config["CLOVER_IDLE_FIELD"]
+    app.config["CLOVER_IDLE_FIELD"] = timedelta(0)
     try:
         context.set_offline(False)
         expect(page.locator("#sync-state")).to_have_attribute("data-state", "signin")
     finally:
-        app.config["CLOVER_IDLE_TIMEOUT"] = idle
+        app.config["CLOVER_IDLE_FIELD"] = idle
     assert [item["id"] for item in outbox(page, officer.id)] == [visit_id]
     assert visits_with(demo, visit_id) == []
 

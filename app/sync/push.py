@@ -115,7 +115,9 @@ def _from_visit(item: Item, result: WriteResult, conflict: SyncConflict | None =
     )
 
 
-def _incoming(user: User, data: dict, now: datetime) -> dict:
+def _incoming(user: User, visit: Visit, data: dict, now: datetime) -> dict:
+    """Her change, cleaned as the write path would; a correction names no visit or person."""
+    data = {**data, "id": str(visit.id), "person_id": str(visit.person_id)}
     clean, _errors = clean_visit(data, timezone=user.timezone, now=now)
     return snapshot(clean)
 
@@ -129,7 +131,7 @@ def _keep_visit_conflict(session, user, item: Item, visit: Visit, data: dict, no
         item_id=item.id,
         record_id=visit.id,
         base_version=item.base_version,
-        incoming=_incoming(user, data, now),
+        incoming=_incoming(user, visit, data, now),
         server=_visit_server(visit),
         server_version=visit.version,
     )

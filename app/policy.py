@@ -7,16 +7,30 @@ queries with `people_scope(user)`; nothing else checks roles.
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, true
+from sqlalchemy.orm import aliased, object_session
 from sqlmodel import Session, select
 from werkzeug.exceptions import Forbidden, NotFound
 
-from app.models import Assignment, Person, PersonStatus, Role, Unit, User, Visit, VisitKind
+from app.models import (
+    Assignment,
+    Consent,
+    Person,
+    PersonStatus,
+    Role,
+    Unit,
+    User,
+    Visit,
+    VisitKind,
+)
 
 
 class Action(StrEnum):
     person_list = "person.list"
     person_view = "person.view"
+    # the officers' records of her: plan, support application, every visit, status history,
+    # address, ID number and emergency contacts (a peer helper sees her peer view instead)
+    person_records = "person.records"
     person_create = "person.create"
     person_edit = "person.edit"
     person_assign = "person.assign"
@@ -29,7 +43,9 @@ class Action(StrEnum):
     plan_record = "plan.record"
     visit_create = "visit.create"
     visit_edit = "visit.edit"
-    user_manage = "user.manage"
+    user_manage = "user.manage"  # create, edit, hand over, deactivate, reset: an admin's
+    user_view = "user.view"  # the users list and a user's page (a supervisor: her unit's)
+    user_unlock = "user.unlock"  # lift a sign-in lockout
     unit_manage = "unit.manage"
     report_view = "report.view"
     offline_copy = "offline.copy"
@@ -42,6 +58,7 @@ class Action(StrEnum):
 # actions whose target is a person: a refusal must not reveal that she exists
 PERSON_ACTIONS = {
     Action.person_view,
+    Action.person_records,
     Action.person_edit,
     Action.person_assign,
     Action.person_reveal_id,
@@ -53,7 +70,11 @@ PERSON_ACTIONS = {
     Action.visit_create,
 }
 # actions that change a ledger: none once it is closed (a closed ledger is read-only)
-WRITE_ACTIONS = PERSON_ACTIONS - {Action.person_view, Action.person_reveal_id}
+WRITE_ACTIONS = PERSON_ACTIONS - {
+    Action.person_view,
+    Action.person_records,
+    Action.person_reveal_id,
+}
 
 # Revealing a full ID-card number is the supervisor's alone: she handles the formal
 # paperwork. An officer confirms identity with the last four digits; an administrator
@@ -63,6 +84,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.admin: {
         Action.person_list,
         Action.person_view,
+        Action.person_records,
         Action.person_create,
         Action.person_edit,
         Action.person_assign,
@@ -74,6 +96,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.supervisor: {
         Action.person_list,
         Action.person_view,
+        Action.person_records,
         Action.person_create,
         Action.person_edit,
         Action.person_assign,
@@ -95,6 +118,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.officer: {
         Action.person_list,
         Action.person_view,
+        Action.person_records,
         Action.person_status,
         Action.person_contact,
         Action.consent_record,
@@ -104,6 +128,7 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.offline_copy,
         Action.reminder_receive,
     },
+    # a peer helper sees her name, phone and contact times and her own talks, no more
     Role.peer_helper: {
         Action.person_list,
         Action.person_view,
@@ -117,8 +142,35 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
 PEER_HELPER_VISIT_KINDS = frozenset({VisitKind.talk, VisitKind.online_check_in})
 
 
-def people_scope(user: User) -> ColumnElement[bool]:
-    """A WHERE clause selecting exactly the people this user may see."""
+# the consent key of a support application that lets a peer helper contact her
+PEER_CONTACT = "peer_contact"
+
+
+def peer_contact_in_force() -> ColumnElement[bool]:
+    """A WHERE clause on people: the support application in force agrees to peer contact.
+
+    In force means the latest version, not withdrawn; a key that is missing is a no.
+    """
+    later = aliased(Consent)
+    newer_version = exists().where(
+        later.person_id == Consent.person_id, later.version > Consent.version
+    )
+    return and_(
+        Person.consent_withdrawn_at.is_(None),
+        exists().where(
+            Consent.person_id == Person.id,
+            Consent.withdrawn_at.is_(None),
+            Consent.consents[PEER_CONTACT].as_boolean(),
+            ~newer_version,
+        ),
+    )
+
+
+def assignment_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause: the people this user is responsible for, seen or not.
+
+    The people she may see now are among them; a phone forgets those she may no longer see.
+    """
     if not user.active:
         return false()
     match user.role:
@@ -131,6 +183,16 @@ def people_scope(user: User) -> ColumnElement[bool]:
         case Role.peer_helper:
             return Person.peer_helper_id == user.id
     return false()
+
+
+def people_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause selecting exactly the people this user may see.
+
+    A peer helper sees the women she is paired with who agreed to a peer's contact.
+    """
+    if user.active and user.role == Role.peer_helper:
+        return and_(assignment_scope(user), peer_contact_in_force())
+    return assignment_scope(user)
 
 
 def colleagues_scope(user: User) -> ColumnElement[bool]:
@@ -159,16 +221,38 @@ def sees_person(user: User, person: Person) -> bool:
         case Role.officer:
             return person.assigned_officer_id == user.id
         case Role.peer_helper:
-            return person.peer_helper_id == user.id
+            return person.peer_helper_id == user.id and _agrees_to_peer_contact(user, person)
     return False
+
+
+def _agrees_to_peer_contact(user: User, person: Person) -> bool:
+    """Is she among the women this helper may see? Answered by `people_scope` itself.
+
+    The ids come in one query per transaction, so a page asking about each of her people
+    costs one query in all; a person with no session (never stored) is not seen.
+    """
+    if person.consent_withdrawn_at is not None:
+        return False
+    session = object_session(person)
+    if session is None:
+        return False
+    key = ("peer_scope", user.id)
+    transaction, ids = session.info.get(key, (None, frozenset()))
+    if transaction is None or transaction is not session.get_transaction():
+        ids = frozenset(session.execute(select(Person.id).where(people_scope(user))).scalars())
+        session.info[key] = (session.get_transaction(), ids)
+    return person.id in ids
 
 
 def sees_record(user: User, person: Person, author_id) -> bool:
     """May this user read a record in a person's ledger?
 
     Her current people's whole ledger; after a reassignment, only what she wrote herself.
+    A peer helper reads only what she wrote herself.
     """
-    return sees_person(user, person) or (user.active and author_id == user.id)
+    if user.active and author_id == user.id:
+        return True
+    return can(user, Action.person_records, person)
 
 
 def open_for_contact(person: Person) -> bool:
@@ -188,6 +272,8 @@ def can(user: User | None, action: Action, target: object = None) -> bool:
         if action == Action.visit_create and not open_for_contact(target):
             return False
         return sees_person(user, target)
+    if isinstance(target, User):
+        return sees_user(user, target)
     return True
 
 
@@ -202,6 +288,8 @@ def require(user: User | None, action: Action, target: object = None) -> None:
     if action in PERSON_ACTIONS and not (
         isinstance(target, Person) and can(user, Action.person_view, target)
     ):
+        raise NotFound()
+    if isinstance(target, User) and action in USER_ACTIONS and not sees_user(user, target):
         raise NotFound()
     raise Forbidden()
 
@@ -265,3 +353,21 @@ def init_app(app) -> None:
     app.jinja_env.globals["can"] = lambda action, target=None: can(
         current_user, Action(action), target
     )
+
+
+# --- user management: an admin manages everyone; a supervisor sees and unlocks her unit ---
+
+USER_ACTIONS = {Action.user_manage, Action.user_view, Action.user_unlock}
+ROLE_ACTIONS[Role.admin] |= {Action.user_view, Action.user_unlock}
+ROLE_ACTIONS[Role.supervisor] |= {Action.user_view, Action.user_unlock}
+
+
+def sees_user(actor: User, target: User) -> bool:
+    """Is this account in her view? Everyone for an admin, her unit's for a supervisor."""
+    if not actor.active:
+        return False
+    if actor.role == Role.admin:
+        return True
+    if actor.role != Role.supervisor or actor.unit_id is None:
+        return False
+    return target.unit_id == actor.unit_id

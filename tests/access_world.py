@@ -1,0 +1,234 @@
+"""A world for the access matrix: two units, every role, and records in and out of scope.
+
+Each role gets the record of each kind she should reach (`home`) and the nearest one she
+should not (`away`): a colleague's person in her own unit for an officer or a peer helper,
+the other unit's for a supervisor, an officer, or an admin (who reaches both).
+"""
+
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlmodel import func, select
+
+from app.contract import commit
+from app.models import (
+    Assignment,
+    Consent,
+    Person,
+    PushSubscription,
+    StatusChange,
+    SupportPlan,
+    SyncConflict,
+    Unit,
+    User,
+    Visit,
+    VisitVersion,
+)
+from app.sync.push import push_items
+from tests.conftest import PASSWORD, csrf_from
+from tests.people_world import TODAY, World
+from tests.sync_world import create_item, edit_item
+
+ROLES = ("anonymous", "helper", "officer", "other_officer", "supervisor", "admin")
+# who signs in for each role of the matrix (None: nobody)
+USERNAMES = {
+    "anonymous": None,
+    "helper": "helper1",
+    "officer": "officer1",
+    "other_officer": "officer9",
+    "supervisor": "supervisor",
+    "admin": "admin",
+}
+NAMES = {"mine": "张晓梅", "unpaired": "赵丽", "colleague": "李红", "elsewhere": "王芳"}
+
+
+class AccessWorld:
+    """Units, users, people, visits, conflicts and devices, with home and away ids per role."""
+
+    def __init__(self, app, db, unit, other_unit, make_user):
+        self.db, self.unit, self.other_unit = db, unit, other_unit
+        self.users: dict[str, User] = {
+            "admin": make_user("admin", role="admin"),
+            "supervisor": make_user("supervisor", role="supervisor"),
+            "officer": make_user("officer1"),
+            "colleague": make_user("officer2"),
+            "helper": make_user("helper1", role="peer_helper"),
+            "other_officer": make_user("officer9", unit_id=other_unit.id),
+            "other_supervisor": make_user("supervisor9", role="supervisor", unit_id=other_unit.id),
+        }
+        world = World(app, db, unit, other_unit, self.users)
+        self.people = {
+            "mine": self._person(world, "mine", officer="officer", helper="helper", peer=True),
+            # paired with the helper, but her application does not agree to a peer's contact
+            "unpaired": self._person(world, "unpaired", officer="officer", helper="helper"),
+            "colleague": self._person(world, "colleague", officer="colleague"),
+            "elsewhere": self._person(world, "elsewhere", officer="other_officer", unit=other_unit),
+        }
+        self.visits = {
+            "officer": self._visit("officer", "mine", "home_visit"),
+            "helper": self._visit("helper", "mine", "talk"),
+            "colleague": self._visit("colleague", "colleague", "home_visit"),
+            "other_officer": self._visit("other_officer", "elsewhere", "home_visit"),
+        }
+        self.conflicts = {
+            author: self._conflict(author, self.visits[author]) for author in self.visits
+        }
+        self.devices = {key: self._device(user) for key, user in self.users.items()}
+        self.scopes = self._scopes()
+
+    def _person(self, world: World, key: str, *, peer: bool = False, **fields) -> Person:
+        """A registered person with her support application; `peer`: she agrees to a peer."""
+        person = world.add(key, NAMES[key], consent=False, **fields)
+        consents = {"follow_up_visits": True, "phone_contact": True, "peer_contact": peer}
+        self.db.add(
+            Consent(
+                person_id=person.id,
+                signed_on=TODAY - timedelta(days=200),
+                consents=consents,
+                taken_by_id=self.users["supervisor"].id,
+            )
+        )
+        self.db.commit()
+        return person
+
+    def _visit(self, author: str, person: str, kind: str) -> dict:
+        """A visit recorded yesterday through the write path; the item that carried it."""
+        occurred = (TODAY - timedelta(days=1)).isoformat() + "T10:30"
+        item = create_item(self.people[person], kind=kind, occurred_at=occurred)
+        [answer] = push_items(session=self.db, user=self.users[author], items=[item])
+        assert answer.status == "created", answer
+        commit(self.db)
+        return item
+
+    def _conflict(self, author: str, item: dict) -> uuid.UUID:
+        """Two corrections of one visit from the same base version: the second is kept aside."""
+        user = self.users[author]
+        first = edit_item(item, 1, notes="第一次更正")
+        second = edit_item(item, 1, notes="第二次更正")
+        answers = push_items(session=self.db, user=user, items=[first, second])
+        assert [a.status for a in answers] == ["edited", "conflict"], answers
+        commit(self.db)
+        return answers[1].conflict_id
+
+    def _device(self, user: User) -> uuid.UUID:
+        device = PushSubscription(
+            user_id=user.id,
+            endpoint=f"https://push.example.test/{user.username}",
+            p256dh="B" + "A" * 86,
+            auth="A" * 22,
+            label="phone",
+        )
+        self.db.add(device)
+        self.db.commit()
+        return device.id
+
+    def _scopes(self) -> dict[str, dict[str, dict[str, uuid.UUID]]]:
+        """For each role, the ids of each kind she should reach (home) and not (away)."""
+        users, people, visits = self.users, self.people, self.visits
+        unit_a, unit_b = self.unit.id, self.other_unit.id
+
+        def ids(person, visit, conflict, device, user, unit):
+            return {
+                "person_id": people[person].id,
+                "visit_id": uuid.UUID(visits[visit]["record_id"]),
+                "conflict_id": self.conflicts[conflict],
+                "subscription_id": self.devices[device],
+                "user_id": users[user].id,
+                "unit_id": unit,
+            }
+
+        # her own records at home; away, the nearest record of the same kind she must not
+        # reach: for a peer helper, a paired woman who did not agree to a peer's contact
+        # and the officer's visit to the woman she is paired with
+        by_role = {
+            "anonymous": (
+                ids("mine", "officer", "officer", "officer", "officer", unit_a),
+                ids(
+                    "elsewhere",
+                    "other_officer",
+                    "other_officer",
+                    "other_officer",
+                    "other_officer",
+                    unit_b,
+                ),
+            ),
+            "helper": (
+                ids("mine", "helper", "helper", "helper", "helper", unit_a),
+                ids("unpaired", "officer", "officer", "officer", "officer", unit_b),
+            ),
+            "officer": (
+                ids("mine", "officer", "officer", "officer", "officer", unit_a),
+                ids("colleague", "colleague", "colleague", "colleague", "colleague", unit_b),
+            ),
+            "other_officer": (
+                ids(
+                    "elsewhere",
+                    "other_officer",
+                    "other_officer",
+                    "other_officer",
+                    "other_officer",
+                    unit_b,
+                ),
+                ids("mine", "officer", "officer", "officer", "officer", unit_a),
+            ),
+            "supervisor": (
+                ids("mine", "officer", "officer", "supervisor", "officer", unit_a),
+                ids(
+                    "elsewhere",
+                    "other_officer",
+                    "other_officer",
+                    "other_supervisor",
+                    "other_officer",
+                    unit_b,
+                ),
+            ),
+            "admin": (
+                ids("mine", "officer", "officer", "admin", "officer", unit_a),
+                ids(
+                    "elsewhere",
+                    "other_officer",
+                    "other_officer",
+                    "other_supervisor",
+                    "other_officer",
+                    unit_b,
+                ),
+            ),
+        }
+        return {role: {"home": home, "away": away} for role, (home, away) in by_role.items()}
+
+    def visit(self, key: str) -> Visit:
+        return self.db.get(Visit, uuid.UUID(self.visits[key]["record_id"]))
+
+    def conflict(self, key: str) -> SyncConflict:
+        return self.db.get(SyncConflict, self.conflicts[key])
+
+
+def ledger_state(db) -> dict:
+    """What the ledgers hold now: every row's version, the number of each kind of record."""
+    db.rollback()  # a fresh snapshot: requests committed since
+    db.expire_all()
+    return {
+        "people": {p.id: p.version for p in db.exec(select(Person))},
+        "visits": {v.id: v.version for v in db.exec(select(Visit))},
+        "conflicts": {c.id: c.resolved_at for c in db.exec(select(SyncConflict))},
+        **{
+            model.__name__: db.exec(select(func.count()).select_from(model)).one()
+            for model in (Assignment, Consent, StatusChange, SupportPlan, Unit, VisitVersion)
+        },
+    }
+
+
+def sign_in(client, role: str) -> str:
+    """Sign in as the role's user through the real form; the CSRF token her pages carry."""
+    username = USERNAMES[role]
+    if username is None:
+        return csrf_from(client.get("/auth/login").text)
+    page = client.get("/auth/login")
+    answer = client.post(
+        "/auth/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+    )
+    assert answer.status_code == 302, f"{username} could not sign in: {answer.status_code}"
+    assert urlsplit(answer.headers["Location"]).path == "/", answer.headers["Location"]
+    return csrf_from(client.get("/settings/").text)

@@ -102,6 +102,7 @@ CONSENT_LABELS = {
     "phone_contact": _l("Phone contact"),
     "family_contact": _l("Contact with her family"),
     "share_with_partners": _l("Sharing with community-rehabilitation partners"),
+    "peer_contact": _l("Contact by a peer helper"),
 }
 HELP_LABELS = {
     "family": _l("Family relations"),

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from app.contract import commit
-from app.models import Assignment, Person
+from app.models import Assignment, Consent, Person
 from app.visits.service import record_visit
 
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)  # 12:00 in Chongqing
@@ -12,7 +12,10 @@ TODAY = date(2026, 6, 15)
 
 
 def make_person(db, unit, officer=None, *, name="张晓梅", **fields) -> Person:
-    """A person released 200 days ago, assigned (with history) to `officer`."""
+    """A person released 200 days ago, assigned (with history) to `officer`.
+
+    Paired with a peer helper (`peer_helper_id=`), she has agreed to a peer's contact.
+    """
     fields.setdefault("release_date", TODAY - timedelta(days=200))
     fields.setdefault("status", "active")
     fields.setdefault("phone", "13800138000")
@@ -31,6 +34,15 @@ def make_person(db, unit, officer=None, *, name="张晓梅", **fields) -> Person
                 user_id=officer.id,
                 role="officer",
                 started_at=NOW - timedelta(days=400),
+            )
+        )
+    if person.peer_helper_id is not None:
+        db.add(
+            Consent(
+                person_id=person.id,
+                signed_on=TODAY - timedelta(days=300),
+                consents={"follow_up_visits": True, "peer_contact": True},
+                taken_by_id=officer.id if officer else person.peer_helper_id,
             )
         )
     db.commit()

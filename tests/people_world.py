@@ -32,8 +32,22 @@ class World:
         self.people: dict[str, Person] = {}
         self._seq = 0
 
-    def add(self, key, name, *, officer=None, helper=None, unit=None, consent=True, **fields):
-        """A person as registration leaves her: encrypted ID, first plan, consent, due date."""
+    def add(
+        self,
+        key,
+        name,
+        *,
+        officer=None,
+        helper=None,
+        unit=None,
+        consent=True,
+        peer_contact=None,
+        **fields,
+    ):
+        """A person as registration leaves her: encrypted ID, first plan, consent, due date.
+
+        Paired with a helper, she agrees to a peer's contact unless `peer_contact=False`.
+        """
         self._seq += 2
         number = valid_id(seq=f"{self._seq:03d}")
         unit = unit or self.unit
@@ -58,7 +72,12 @@ class World:
                 Consent(
                     person_id=person.id,
                     signed_on=TODAY - timedelta(days=200),
-                    consents={"follow_up_visits": True, "phone_contact": True},
+                    consents={
+                        "follow_up_visits": True,
+                        "phone_contact": True,
+                        "peer_contact": bool(helper) if peer_contact is None else peer_contact,
+                    },
+                    preferred_contact_times="工作日晚上七点后",
                     taken_by_id=author.id,
                 )
             )

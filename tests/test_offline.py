@@ -4,12 +4,13 @@ and the policy-scoped list of pages a phone keeps."""
 import json
 import re
 import struct
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from app.models import AuditEvent, Person, PersonStatus
+from app.models import AuditEvent, Consent, Person, PersonStatus
 from app.offline import pages as offline_pages_module
 from app.offline.shell import SHELL_FILES, shell_version
 
@@ -56,6 +57,17 @@ def caseloads(db, unit, make_user):
         "closed": person("王芳", "officer", status=PersonStatus.closed),
         "colleague": person("赵静", "colleague"),
     }
+    db.flush()
+    # she agreed to a peer's contact, so her helper may keep her on the phone too
+    agreed = {"follow_up_visits": True, "peer_contact": True}
+    db.add(
+        Consent(
+            person_id=people["mine"].id,
+            signed_on=date(2026, 1, 5),
+            consents=agreed,
+            taken_by_id=users["officer"].id,
+        )
+    )
     db.commit()
     return users, people
 

@@ -45,7 +45,11 @@ def test_a_new_support_application_is_a_new_version(client, auth, world, db):
     assert [c.version for c in versions] == [1, 2]
     assert versions[1].help_requested == ["work", "housing"]
     assert versions[1].taken_by_id == world.users["officer"].id
-    assert versions[0].consents == {"follow_up_visits": True, "phone_contact": True}
+    assert versions[0].consents == {
+        "follow_up_visits": True,
+        "phone_contact": True,
+        "peer_contact": True,  # she is paired with a peer helper
+    }
     # the same form sent again (a double tap, a retry) saves nothing more
     client.post(f"/people/{person.id}/consent", data={**form, **CONSENT})
     assert len(db.exec(select(Consent).where(Consent.person_id == person.id)).all()) == 2

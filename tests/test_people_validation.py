@@ -144,6 +144,7 @@ def test_consent_needs_a_date_and_something_consented_to():
         "phone_contact": True,
         "family_contact": False,
         "share_with_partners": False,
+        "peer_contact": False,
     }
 
 

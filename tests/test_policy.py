@@ -1,19 +1,34 @@
 """The policy module: who sees whom, and what a refusal reveals."""
 
 import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import select
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts import create_unit
-from app.models import Person
+from app.models import Consent, Person
 from app.policy import Action, can, people_scope, require
+
+
+def consent(person, author, *, version=1, withdrawn=False, **consents):
+    return Consent(
+        person_id=person.id,
+        version=version,
+        signed_on=date(2026, 1, 5),
+        consents={"follow_up_visits": True, **consents},
+        taken_by_id=author.id,
+        withdrawn_at=datetime(2026, 3, 1, tzinfo=UTC) if withdrawn else None,
+    )
 
 
 @pytest.fixture
 def world(db, unit, make_user):
-    """Two units; an officer, a peer helper and people with and without them."""
+    """Two units; an officer, a peer helper and people with and without them.
+
+    Of the women paired with the helper only 张晓梅 agrees to a peer's contact now.
+    """
     other_unit = create_unit(db, name="另一个工作室")
     db.commit()
     users = {
@@ -24,28 +39,51 @@ def world(db, unit, make_user):
         "other_officer": make_user("officer2"),
         "helper": make_user("helper1", role="peer_helper"),
     }
-    people = {
-        "mine": Person(
+
+    def paired(name):
+        return Person(
             unit_id=unit.id,
-            name="张晓梅",
+            name=name,
             assigned_officer_id=users["officer"].id,
             peer_helper_id=users["helper"].id,
-        ),
+        )
+
+    people = {
+        "mine": paired("张晓梅"),
+        "declined": paired("赵敏"),
+        "withdrawn": paired("孙丽"),
+        "changed_mind": paired("周琳"),
+        "no_application": paired("吴倩"),
         "colleague": Person(
             unit_id=unit.id, name="李红", assigned_officer_id=users["other_officer"].id
         ),
         "elsewhere": Person(unit_id=other_unit.id, name="王芳"),
     }
     db.add_all(people.values())
+    db.flush()
+    author = users["officer"]
+    people["withdrawn"].consent_withdrawn_at = datetime(2026, 3, 1, tzinfo=UTC)
+    db.add_all(
+        [
+            consent(people["mine"], author, peer_contact=True),
+            consent(people["declined"], author, peer_contact=False),
+            consent(people["withdrawn"], author, withdrawn=True, peer_contact=True),
+            # the version in force no longer agrees; the first one did
+            consent(people["changed_mind"], author, peer_contact=True),
+            consent(people["changed_mind"], author, version=2),
+            consent(people["colleague"], author, peer_contact=True),
+        ]
+    )
     db.commit()
     return users, people
 
 
+PAIRED = {"mine", "declined", "withdrawn", "changed_mind", "no_application"}
 VISIBLE = {
-    "admin": {"mine", "colleague", "elsewhere"},
-    "supervisor": {"mine", "colleague"},
+    "admin": PAIRED | {"colleague", "elsewhere"},
+    "supervisor": PAIRED | {"colleague"},
     "other_supervisor": {"elsewhere"},
-    "officer": {"mine"},
+    "officer": PAIRED,
     "other_officer": {"colleague"},
     "helper": {"mine"},
 }

@@ -1,4 +1,7 @@
-"""What a ledger page shows, loaded in a fixed number of queries: no Flask in here."""
+"""What a ledger page shows, loaded in a fixed number of queries: no Flask in here.
+
+Who may see whom is app.policy's; what a peer helper is shown is `load_peer_ledger`.
+"""
 
 import uuid
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ from app.models import (
     Visit,
 )
 from app.people.records import current_consent, current_plan
-from app.policy import people_scope
+from app.policy import PEER_HELPER_VISIT_KINDS, people_scope
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Ledger:
     id_number_masked: str
     timeline: list[TimelineEntry] = field(default_factory=list)
 
+    peer = False
+
     @property
     def closed(self) -> bool:
         return self.person.status == PersonStatus.closed
@@ -53,6 +58,18 @@ class Ledger:
     @property
     def consent_withdrawn(self) -> bool:
         return self.person.consent_withdrawn_at is not None
+
+
+@dataclass
+class PeerLedger:
+    """What a peer helper needs to keep in touch: no officer's record, no address or ID."""
+
+    person: Person
+    preferred_contact_times: str
+    # the talks and online check-ins she logged herself, newest first
+    visits: list[Visit]
+
+    peer = True
 
 
 def find_person(session: Session, user: User, person_id: uuid.UUID) -> Person | None:
@@ -121,4 +138,23 @@ def load_ledger(*, session: Session, person: Person, cipher: IdCipher) -> Ledger
         users=users,
         id_number_masked=mask_id_number(number, person.id_number_tail),
         timeline=_timeline(session, person),
+    )
+
+
+def load_peer_ledger(*, session: Session, person: Person, helper: User) -> PeerLedger:
+    """Her peer view: name, phone, the agreed contact times, the helper's own talks."""
+    consent = current_consent(session, person)
+    own = session.exec(
+        select(Visit)
+        .where(
+            Visit.person_id == person.id,
+            Visit.author_id == helper.id,
+            Visit.kind.in_(sorted(PEER_HELPER_VISIT_KINDS)),
+        )
+        .order_by(Visit.occurred_at.desc())
+    )
+    return PeerLedger(
+        person=person,
+        preferred_contact_times=consent.preferred_contact_times if consent else "",
+        visits=list(own),
     )

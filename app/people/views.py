@@ -10,7 +10,7 @@ from app.crypto import get_cipher
 from app.db import get_session
 from app.people import bp
 from app.people.common import is_htmx, parse_uuid, person_or_404, today
-from app.people.ledger import age_on, load_ledger
+from app.people.ledger import age_on, load_ledger, load_peer_ledger
 from app.people.listing import PAGE_SIZE, PeopleFilter, officer_choices, people_page
 from app.people.service import reveal_id_number
 from app.policy import Action, can, require
@@ -43,8 +43,14 @@ def ledger(person_id: uuid.UUID):
     person = person_or_404(person_id)
     require(current_user, Action.person_view, person)
     db = get_session()
-    page = load_ledger(session=db, person=person, cipher=get_cipher())
-    audit.record(db, user=current_user, action="person_view", person=person, target=person)
+    if can(current_user, Action.person_records, person):
+        page, details = load_ledger(session=db, person=person, cipher=get_cipher()), None
+    else:  # a peer helper: what a peer needs, no more
+        page = load_peer_ledger(session=db, person=person, helper=current_user)
+        details = {"page": "peer_ledger"}
+    audit.record(
+        db, user=current_user, action="person_view", person=person, target=person, details=details
+    )
     db.commit()
     return render_template("people/ledger.html", ledger=page, today=today(), age_on=age_on)
 

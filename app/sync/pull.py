@@ -23,7 +23,7 @@ from app.models import (
     User,
     Visit,
 )
-from app.policy import people_scope
+from app.policy import assignment_scope, people_scope
 from app.types import utcnow
 
 OVERLAP = timedelta(minutes=2)
@@ -98,6 +98,8 @@ def changes_since(
     handed_over = select(Assignment.person_id).where(
         Assignment.user_id == user.id, Assignment.ended_at > since
     )
-    left = or_(Person.id.in_(handed_over), and_(people_scope(user), touched))
+    # her own people who dropped out of what she may see (a peer helper's, when consent to
+    # peer contact ends) are forgotten too
+    left = or_(Person.id.in_(handed_over), and_(assignment_scope(user), touched))
     removed = session.exec(select(Person.id).where(left, not_(in_caseload(user)))).all()
     return {**answer, "people": sorted(map(str, people)), "removed": sorted(map(str, removed))}

@@ -194,11 +194,16 @@
       // she never kept an offline copy on this phone: nothing to refresh
       if (!downloaded) return null;
       var key = "cursor:" + userId;
+      var pullUrl = CloverContract.get().urls.pull;
+      var asJson = { headers: { Accept: "application/json" } };
       return CloverStore.getMeta(key).then(function (cursor) {
         // the download (offline-pages.js) takes the first cursor before it saves every page
         if (!cursor) return null;
-        var url = CloverContract.get().urls.pull + "?cursor=" + encodeURIComponent(cursor);
-        return fetchWithTimeout(url, { headers: { Accept: "application/json" } });
+        return fetchWithTimeout(pullUrl + "?cursor=" + encodeURIComponent(cursor), asJson);
+      }).then(function (response) {
+        // a cursor the server no longer accepts: start again from everything in her caseload
+        if (response && response.status === 400) return fetchWithTimeout(pullUrl, asJson);
+        return response;
       }).then(function (response) {
         if (!response) return null;
         var type = response.headers.get("Content-Type") || "";

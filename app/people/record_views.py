@@ -59,6 +59,14 @@ def _save_version(person, form, save, message, anchor: str):
     return redirect(url_for("people.ledger", person_id=person.id, _anchor=anchor))
 
 
+def _posted(person, form, save, message, anchor: str, latest):
+    """Save the posted form: (the redirect or None, the version in force, was hers stale)."""
+    try:
+        return _save_version(person, form, save, message, anchor), latest, False
+    except StaleEdit as edit:
+        return None, edit.record, True
+
+
 def _versioned_form(template: str, form, person, latest, stale: bool, **context):
     """The form, fresh or as posted; after a stale save, what stands now beside her input.
 
@@ -115,19 +123,10 @@ def consent(person_id: uuid.UUID):
             form.preferred_contact_times.data = latest.preferred_contact_times
         record_view(person, "consent_form")
     elif form.validate_on_submit():
-        try:
-            saved = _save_version(
-                person,
-                form,
-                record_consent,
-                lambda n: _("Support application saved as version %(n)d.", n=n),
-                "consent",
-            )
-        except StaleEdit as edit:
-            stale, latest = True, edit.record
-        else:
-            if saved:
-                return saved
+        message = lambda n: _("Support application saved as version %(n)d.", n=n)  # noqa: E731
+        saved, latest, stale = _posted(person, form, record_consent, message, "consent", latest)
+        if saved:
+            return saved
     return _versioned_form("people/consent_form.html", form, person, latest, stale)
 
 
@@ -195,19 +194,10 @@ def plan(person_id: uuid.UUID):
             form.review_on.data = latest.review_on.isoformat() if latest.review_on else ""
         record_view(person, "plan_form")
     elif form.validate_on_submit():
-        try:
-            saved = _save_version(
-                person,
-                form,
-                record_plan,
-                lambda n: _("Support plan saved as version %(n)d.", n=n),
-                "plan",
-            )
-        except StaleEdit as edit:
-            stale, latest = True, edit.record
-        else:
-            if saved:
-                return saved
+        message = lambda n: _("Support plan saved as version %(n)d.", n=n)  # noqa: E731
+        saved, latest, stale = _posted(person, form, record_plan, message, "plan", latest)
+        if saved:
+            return saved
     cadence = latest.cadence if latest else db.get(Unit, person.unit_id).default_cadence
     rows = _cadence_rows(request.form, cadence)
     return _versioned_form("people/plan_form.html", form, person, latest, stale, rows=rows)

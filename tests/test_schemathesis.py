@@ -150,6 +150,16 @@ KNOWN = {
         "/api/v1/push/subscriptions",
         lambda kept: {"body": "AAA"},
     ),
+    "unsubscribe, a NUL byte in the endpoint": (
+        "DELETE",
+        "/api/v1/push/subscriptions",
+        lambda kept: {"body": {**SUBSCRIPTION, "endpoint": "https://push.example.com/\x00"}},
+    ),
+    "unsubscribe, a lone surrogate in the endpoint": (
+        "DELETE",
+        "/api/v1/push/subscriptions",
+        lambda kept: {"body": {**SUBSCRIPTION, "endpoint": "\ud800"}},
+    ),
     "push, items of wrong types and out of range": ("POST", "/api/v1/sync/push", _push),
 }
 

@@ -95,7 +95,8 @@ class AccessWorld:
     def _visit(self, author: str, person: str, kind: str) -> dict:
         """A visit recorded yesterday through the write path; the item that carried it."""
         occurred = (TODAY - timedelta(days=1)).isoformat() + "T10:30"
-        item = create_item(self.people[person], kind=kind, occurred_at=occurred)
+        notes = f"notes by {author}"  # whose words a page shows, when a test needs to know
+        item = create_item(self.people[person], kind=kind, occurred_at=occurred, notes=notes)
         [answer] = push_items(session=self.db, user=self.users[author], items=[item])
         assert answer.status == "created", answer
         commit(self.db)
@@ -104,8 +105,8 @@ class AccessWorld:
     def _conflict(self, author: str, item: dict) -> uuid.UUID:
         """Two corrections of one visit from the same base version: the second is kept aside."""
         user = self.users[author]
-        first = edit_item(item, 1, notes="第一次更正")
-        second = edit_item(item, 1, notes="第二次更正")
+        first = edit_item(item, 1, notes=f"first correction by {author}")
+        second = edit_item(item, 1, notes=f"second correction by {author}")
         answers = push_items(session=self.db, user=user, items=[first, second])
         assert [a.status for a in answers] == ["edited", "conflict"], answers
         commit(self.db)

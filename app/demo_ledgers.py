@@ -115,6 +115,8 @@ def _consent(person, officer, today, zone, rng, withdrawn):
     signed = min(person.release_date - timedelta(days=150), today - timedelta(days=3))
     consents = {key: True for key in CONSENT_KEYS}
     consents["family_contact"] = rng.random() < 0.8
+    # a woman is paired with a peer helper because she agreed to a peer's contact
+    consents["peer_contact"] = person.peer_helper_id is not None
     consent = Consent(
         person_id=person.id,
         version=1,

@@ -180,3 +180,36 @@ def test_viewing_a_ledger_is_audited(client, auth, world, db):
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "person_view")).one()
     assert event.person_id == people["mine"].id
     assert event.user_agent is not None
+
+
+def test_a_helpers_check_follows_her_consent_once_a_change_is_committed(db, world):
+    users, people = world
+    helper, person, officer = users["helper"], people["mine"], users["officer"]
+    assert can(helper, Action.person_view, person)
+    db.add(consent(person, officer, version=2))  # the new version leaves peer contact out
+    db.commit()
+    assert not can(helper, Action.person_view, person)
+    assert not can(helper, Action.visit_create, person)
+    db.add(consent(person, officer, version=3, peer_contact=True))
+    db.commit()
+    assert can(helper, Action.visit_create, person)
+    # a person never stored has no application in force
+    stranger = Person(unit_id=person.unit_id, name="新人", peer_helper_id=helper.id)
+    assert not can(helper, Action.person_view, stranger)
+
+
+@pytest.mark.parametrize("who", ["admin", "supervisor", "officer"])
+def test_those_who_keep_her_ledger_read_the_officers_records(world, who):
+    users, people = world
+    assert can(users[who], Action.person_records, people["mine"])
+
+
+def test_a_helper_is_refused_the_officers_records_of_a_woman_she_sees(world):
+    users, people = world
+    helper = users["helper"]
+    assert can(helper, Action.person_view, people["mine"])
+    assert not can(helper, Action.person_records, people["mine"])
+    with pytest.raises(Forbidden):  # she may see her, so the refusal reveals nothing
+        require(helper, Action.person_records, people["mine"])
+    with pytest.raises(NotFound):
+        require(helper, Action.person_records, people["declined"])

@@ -1,14 +1,14 @@
 """Every operation of /api/v1/openapi.json, driven by schemathesis as a signed-in officer.
 
 The app runs in-process (WSGI) on the test database, one fresh app per operation.
-Schemathesis signs each case in with the cookie and CSRF token of a real session
-(through its `before_call` hook), sends what the document allows and what it does not, and checks
-that no answer is a server error, that each status code is documented and that each
-body fits its documented schema.
+Schemathesis signs each case in with the cookie and CSRF token of a real session (in
+its `before_call` hook), sends what the document allows and what it does not, and
+checks that no answer is a server error, that each status code is documented and that
+each body fits its documented schema.
 
 The schema is built when the module loads, from the same function that serves the
-document (schemathesis' fixture-based loader does not run on pytest 9); the first thing
-each test checks is that the app serves exactly that document.
+document (schemathesis' fixture-based loader does not run on pytest 9); each test first
+checks that the app serves exactly that document.
 """
 
 import pytest

@@ -166,6 +166,12 @@ def peer_contact_in_force() -> ColumnElement[bool]:
     )
 
 
+def agrees_to_peer_contact(session: Session, person: Person) -> bool:
+    """Does her support application in force agree to a peer helper's contact?"""
+    query = select(Person.id).where(Person.id == person.id, peer_contact_in_force())
+    return session.exec(query).first() is not None
+
+
 def assignment_scope(user: User) -> ColumnElement[bool]:
     """A WHERE clause: the people this user is responsible for, seen or not.
 
@@ -333,6 +339,8 @@ def may_record_visit(
         return True
     if user.role not in (Role.officer, Role.peer_helper):
         return False
+    if user.role == Role.peer_helper and not agrees_to_peer_contact(session, person):
+        return False  # a peer's talk is kept only while she agrees to a peer's contact
     return was_assigned(session, user, person, occurred_at)
 
 

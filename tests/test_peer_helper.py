@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import select
 
 from app.demo import load_demo
-from app.models import AuditEvent, Consent, Person, StatusChange, User
+from app.models import AuditEvent, Consent, Person, StatusChange, User, Visit
 from app.policy import Action, can
 from tests.conftest import AuthActions, csrf_from
 from tests.factories import save_visit, visit_data
 from tests.people_world import TODAY, reload
+from tests.sync_world import Phone, create_item
 
 ADDRESS = "重庆市渝中区解放碑街道民生路88号"
 MOTHER, MOTHER_PHONE = "张桂兰", "13700001234"
@@ -241,3 +242,15 @@ def test_the_demo_helper_has_women_who_agreed_and_sees_no_one_else(client, auth,
     auth.login("helper1", "clover-demo")
     page = client.get("/people/").text
     assert {p.name for p in paired if p.name in page} == agreed
+
+
+def test_a_talk_pushed_for_a_paired_woman_who_did_not_agree_is_refused(client, auth, world, db):
+    declined = world.add("declined", "赵敏", officer="officer", helper="helper", peer_contact=False)
+    phone = Phone(client, auth).sign_in("helper1")
+    mine, theirs = (
+        create_item(person, kind="talk", notes=HELPER_TALK, occurred_at=day(1))
+        for person in (world.people["mine"], declined)
+    )
+    assert phone.statuses([mine, theirs]) == ["created", "refused"]
+    stored = db.exec(select(Visit.person_id)).all()
+    assert stored == [world.people["mine"].id]

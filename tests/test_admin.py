@@ -61,13 +61,34 @@ def test_bad_user_is_refused_with_a_translated_message(
     assert len(db.exec(select(User)).all()) == 2
 
 
-@pytest.mark.parametrize("who", ["supervisor", "officer", "peer_helper"])
-def test_only_admins_manage_users(client, auth, make_user, who):
+@pytest.mark.parametrize("who", ["officer", "peer_helper"])
+def test_only_admins_and_supervisors_see_users(client, auth, make_user, who):
     make_user("someone", role=who)
     auth.login("someone")
     assert client.get("/admin/users").status_code == 403
     assert client.get("/admin/units").status_code == 403
     assert "系统管理" not in client.get("/settings/").text
+
+
+def test_a_supervisor_sees_users_but_neither_creates_them_nor_manages_units(
+    client, auth, make_user, db
+):
+    make_user("super1", role="supervisor")
+    auth.login("super1")
+    settings = client.get("/settings/").text
+    assert "/admin/users" in settings and "/admin/units" not in settings
+    assert client.get("/admin/units").status_code == 403
+    assert 'name="username"' not in client.get("/admin/users").text
+    form = {
+        "username": "newone",
+        "display_name": "新人",
+        "role": "officer",
+        "locale": "zh_Hans",
+        "timezone": "Asia/Shanghai",
+        "password": "a-long-password",
+    }
+    assert auth.post_form("/admin/users", form).status_code == 403
+    assert db.exec(select(User).where(User.username == "newone")).first() is None
 
 
 def test_cli_creates_units_and_users(runner, db):

@@ -29,3 +29,18 @@ class UserForm(FlaskForm):
         _l("Initial password"),
         validators=[DataRequired(message=_l("Enter a password.")), Length(max=200)],
     )
+
+
+class UserEditForm(FlaskForm):
+    display_name = StringField(
+        _l("Name shown"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)]
+    )
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
+    unit_id = SelectField(_l("Unit"), choices=[])
+
+
+class HandOverForm(FlaskForm):
+    """Checked by `hand_over` itself, so the form and the service cannot disagree."""
+
+    to_user = SelectField(_l("Hand her people over to"), choices=[], validate_choice=False)
+    reason = StringField(_l("Reason"))

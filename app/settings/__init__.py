@@ -43,3 +43,6 @@ def index():
             flash(_("Settings saved."), "success")
         return redirect(url_for("settings.index"))
     return render_template("settings/index.html", form=form)
+
+
+from app.settings import sessions  # noqa: E402, F401 - My sessions

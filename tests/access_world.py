@@ -1,8 +1,7 @@
 """A world for the access matrix: two units, every role, and records in and out of scope.
 
 Each role gets the record of each kind she should reach (`home`) and the nearest one she
-should not (`away`): a colleague's person in her own unit for an officer or a peer helper,
-the other unit's for a supervisor, an officer, or an admin (who reaches both).
+should not (`away`), as HOME and AWAY below name them.
 """
 
 import uuid
@@ -22,11 +21,12 @@ from app.models import (
     SyncConflict,
     Unit,
     User,
+    UserSession,
     Visit,
     VisitVersion,
 )
 from app.sync.push import push_items
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import AuthActions, csrf_from
 from tests.people_world import TODAY, World
 from tests.sync_world import create_item, edit_item
 
@@ -39,6 +39,26 @@ USERNAMES = {
     "other_officer": "officer9",
     "supervisor": "supervisor",
     "admin": "admin",
+}
+# for each role: a person, the author of a visit and a conflict, the holder of a device and
+# a session, and a user. Home: hers to reach. Away: the nearest she must not reach (for a
+# peer helper, a paired woman who did not agree to a peer's contact, and the officer's
+# visit to the woman she is paired with); an admin reaches both.
+HOME = {
+    "anonymous": ("mine", "officer", "officer", "officer"),
+    "helper": ("mine", "helper", "helper", "helper"),
+    "officer": ("mine", "officer", "officer", "officer"),
+    "other_officer": ("elsewhere", "other_officer", "other_officer", "other_officer"),
+    "supervisor": ("mine", "officer", "supervisor", "officer"),
+    "admin": ("mine", "officer", "admin", "officer"),
+}
+AWAY = {
+    "anonymous": ("elsewhere", "other_officer", "other_officer", "other_officer"),
+    "helper": ("unpaired", "officer", "officer", "officer"),
+    "officer": ("colleague", "colleague", "colleague", "colleague"),
+    "other_officer": ("mine", "officer", "officer", "officer"),
+    "supervisor": ("elsewhere", "other_officer", "other_supervisor", "other_officer"),
+    "admin": ("elsewhere", "other_officer", "other_supervisor", "other_officer"),
 }
 NAMES = {"mine": "张晓梅", "unpaired": "赵丽", "colleague": "李红", "elsewhere": "王芳"}
 
@@ -75,6 +95,8 @@ class AccessWorld:
             author: self._conflict(author, self.visits[author]) for author in self.visits
         }
         self.devices = {key: self._device(user) for key, user in self.users.items()}
+        # a second device signed in, besides the one the matrix walks with
+        self.sessions = {key: self._session(user) for key, user in self.users.items()}
         self.scopes = self._scopes()
 
     def _person(self, world: World, key: str, *, peer: bool = False, **fields) -> Person:
@@ -124,79 +146,36 @@ class AccessWorld:
         self.db.commit()
         return device.id
 
+    def _session(self, user: User) -> uuid.UUID:
+        row = UserSession(user_id=user.id, label="Android", ip="127.0.0.1")
+        self.db.add(row)
+        self.db.commit()
+        return row.id
+
     def _scopes(self) -> dict[str, dict[str, dict[str, uuid.UUID]]]:
         """For each role, the ids of each kind she should reach (home) and not (away)."""
-        users, people, visits = self.users, self.people, self.visits
-        unit_a, unit_b = self.unit.id, self.other_unit.id
 
-        def ids(person, visit, conflict, device, user, unit):
+        def ids(person: str, author: str, holder: str, user: str) -> dict[str, uuid.UUID]:
             return {
-                "person_id": people[person].id,
-                "visit_id": uuid.UUID(visits[visit]["record_id"]),
-                "conflict_id": self.conflicts[conflict],
-                "subscription_id": self.devices[device],
-                "user_id": users[user].id,
-                "unit_id": unit,
+                "person_id": self.people[person].id,
+                "unit_id": self.people[person].unit_id,
+                "visit_id": uuid.UUID(self.visits[author]["record_id"]),
+                "conflict_id": self.conflicts[author],
+                "subscription_id": self.devices[holder],
+                # her own other device in Settings; the user's, in user management
+                "session_id": self.sessions[holder],
+                "user_session_id": self.sessions[user],
+                "user_id": self.users[user].id,
             }
 
-        # her own records at home; away, the nearest record of the same kind she must not
-        # reach: for a peer helper, a paired woman who did not agree to a peer's contact
-        # and the officer's visit to the woman she is paired with
-        by_role = {
-            "anonymous": (
-                ids("mine", "officer", "officer", "officer", "officer", unit_a),
-                ids(
-                    "elsewhere",
-                    "other_officer",
-                    "other_officer",
-                    "other_officer",
-                    "other_officer",
-                    unit_b,
-                ),
-            ),
-            "helper": (
-                ids("mine", "helper", "helper", "helper", "helper", unit_a),
-                ids("unpaired", "officer", "officer", "officer", "officer", unit_b),
-            ),
-            "officer": (
-                ids("mine", "officer", "officer", "officer", "officer", unit_a),
-                ids("colleague", "colleague", "colleague", "colleague", "colleague", unit_b),
-            ),
-            "other_officer": (
-                ids(
-                    "elsewhere",
-                    "other_officer",
-                    "other_officer",
-                    "other_officer",
-                    "other_officer",
-                    unit_b,
-                ),
-                ids("mine", "officer", "officer", "officer", "officer", unit_a),
-            ),
-            "supervisor": (
-                ids("mine", "officer", "officer", "supervisor", "officer", unit_a),
-                ids(
-                    "elsewhere",
-                    "other_officer",
-                    "other_officer",
-                    "other_supervisor",
-                    "other_officer",
-                    unit_b,
-                ),
-            ),
-            "admin": (
-                ids("mine", "officer", "officer", "admin", "officer", unit_a),
-                ids(
-                    "elsewhere",
-                    "other_officer",
-                    "other_officer",
-                    "other_supervisor",
-                    "other_officer",
-                    unit_b,
-                ),
-            ),
-        }
-        return {role: {"home": home, "away": away} for role, (home, away) in by_role.items()}
+        return {role: {"home": ids(*HOME[role]), "away": ids(*AWAY[role])} for role in ROLES}
+
+    def ids(self, role: str, scope: str, endpoint: str) -> dict:
+        """The ids to put in an endpoint's URL: a session is the user's in user management."""
+        ids = dict(self.scopes[role][scope])
+        if endpoint.startswith("admin."):
+            ids["session_id"] = ids["user_session_id"]
+        return ids
 
     def visit(self, key: str) -> Visit:
         return self.db.get(Visit, uuid.UUID(self.visits[key]["record_id"]))
@@ -221,15 +200,11 @@ def ledger_state(db) -> dict:
 
 
 def sign_in(client, role: str) -> str:
-    """Sign in as the role's user through the real form; the CSRF token her pages carry."""
+    """Sign in as the role's user through the real forms; the CSRF token her pages carry."""
     username = USERNAMES[role]
     if username is None:
         return csrf_from(client.get("/auth/login").text)
-    page = client.get("/auth/login")
-    answer = client.post(
-        "/auth/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
-    )
+    answer = AuthActions(client).login(username)
     assert answer.status_code == 302, f"{username} could not sign in: {answer.status_code}"
     assert urlsplit(answer.headers["Location"]).path == "/", answer.headers["Location"]
     return csrf_from(client.get("/settings/").text)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.demo import load_demo
+from app.demo import DEMO_PASSWORD, load_demo
 from app.models import AuditEvent, Consent, Person, StatusChange, User, Visit
 from app.policy import Action, can
 from tests.conftest import AuthActions, csrf_from
@@ -239,7 +239,7 @@ def test_the_demo_helper_has_women_who_agreed_and_sees_no_one_else(client, auth,
         if person.consent_withdrawn_at is None and consents["peer_contact"]:
             agreed.add(person.name)
     assert len(agreed) >= 5
-    auth.login("helper1", "clover-demo")
+    auth.login("helper1", DEMO_PASSWORD)
     page = client.get("/people/").text
     assert {p.name for p in paired if p.name in page} == agreed
 

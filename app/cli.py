@@ -119,6 +119,16 @@ def demo_load(if_empty: bool) -> None:
     )
 
 
+@demo_cli.command("code")
+def demo_code() -> None:
+    """The current second-factor code of the demo supervisor and admin."""
+    from app.auth.totp import current_code
+    from app.demo import DEMO_TOTP_SECRET
+    from app.types import utcnow
+
+    click.echo(current_code(DEMO_TOTP_SECRET, utcnow()))
+
+
 @people_cli.command("refresh-due")
 def people_refresh_due() -> None:
     """Recompute every person's next follow-up date from her plan and visits."""

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, func, select
 
 from app.accounts import create_unit, create_user
+from app.auth.totp import set_secret
 from app.crypto import IdCipher, get_cipher
 from app.demo_ledgers import DemoTeam, furnish
 from app.models import (
@@ -22,8 +23,12 @@ from app.models import (
     VisitLocation,
 )
 from app.search_keys import name_search_keys
+from app.types import utcnow
 
 DEMO_PASSWORD = "clover-demo"  # noqa: S105 - the published demo password
+# the published second factor of the demo supervisor and admin (base32): `make run` prints it
+DEMO_TOTP_SECRET = "CLOVERDEMOTOTP22"  # noqa: S105
+DEMO_TOTP_USERS = ("supervisor", "admin")
 UNIT_NAME = "重庆市女子强制隔离戒毒所心理帮扶工作室"
 
 ACCOUNTS = [
@@ -259,6 +264,8 @@ def load_demo(
             timezone=timezone,
         )
     session.flush()
+    for username in DEMO_TOTP_USERS:
+        set_secret(session, users[username], DEMO_TOTP_SECRET, now=utcnow(), cipher=cipher)
     officers = [users["officer1"], users["officer2"], users["officer3"]]
     helper, supervisor = users["helper1"], users["supervisor"]
     team = DemoTeam(unit=unit, officers=officers, helper=helper, supervisor=supervisor)

@@ -199,6 +199,22 @@ def ledger_state(db) -> dict:
     }
 
 
+def account_state(db) -> dict:
+    """Each account as sign-in sees it: active, role, unit, a forced change, a second factor."""
+    db.rollback()
+    db.expire_all()
+    return {
+        user.username: (
+            user.active,
+            user.role,
+            user.unit_id,
+            user.must_change_password,
+            user.totp_secret_encrypted is not None,
+        )
+        for user in db.exec(select(User))
+    }
+
+
 def sign_in(client, role: str) -> str:
     """Sign in as the role's user through the real forms; the CSRF token her pages carry."""
     username = USERNAMES[role]

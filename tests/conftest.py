@@ -3,8 +3,10 @@
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
@@ -21,11 +23,14 @@ os.environ.setdefault("CLOVER_ENV", "testing")
 
 from app import create_app  # noqa: E402
 from app.accounts import create_unit, create_user  # noqa: E402
+from app.auth.totp import REQUIRED_ROLES, Totp, set_secret  # noqa: E402
 from app.db import make_engine  # noqa: E402
-from app.models import UserSession  # noqa: E402
+from app.models import User, UserSession  # noqa: E402
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct-horse-battery"
+# the second factor of every test supervisor and admin (base32)
+TOTP_SECRET = "TESTSECRETOFCLOVERSTESTHARNESS22"
 CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-quic",
@@ -113,9 +118,13 @@ def unit(db):
 
 @pytest.fixture
 def make_user(db, unit):
-    """Create a user with the test password; role and unit by keyword."""
+    """Create a user with the test password; role and unit by keyword.
 
-    def make(username: str, role: str = "officer", **kwargs):
+    Supervisors and admins, whose role requires a second factor, are enrolled with
+    TOTP_SECRET (`enrolled=False` leaves her to enrol at her first sign-in).
+    """
+
+    def make(username: str, role: str = "officer", enrolled: bool | None = None, **kwargs):
         kwargs.setdefault("unit_id", None if role == "admin" else unit.id)
         user = create_user(
             db,
@@ -125,6 +134,8 @@ def make_user(db, unit):
             role=role,
             **kwargs,
         )
+        if enrolled if enrolled is not None else role in REQUIRED_ROLES:
+            set_secret(db, user, TOTP_SECRET, now=datetime.now(UTC))
         db.commit()
         return user
 
@@ -142,6 +153,43 @@ def age_sessions(db, *, idle: timedelta = timedelta(0), since_sign_in: timedelta
     db.commit()
 
 
+def current_code(app, username: str, *, forget_last_step: bool = False) -> str:
+    """The code her authenticator shows now, from her secret as stored.
+
+    `forget_last_step` lets the harness sign her in again within one 30-second step, which
+    the app refuses as a replay; a test of replays never uses it.
+    """
+    engine = app.extensions["clover_engine"]
+    with Session(engine) as db:
+        user = db.exec(select(User).where(User.username == username.strip().lower())).one()
+        if forget_last_step:
+            user.totp_last_step = None
+            db.add(user)
+            db.commit()
+        secret = app.extensions["clover_cipher"].decrypt(user.totp_secret_encrypted)
+    return Totp(secret).now()
+
+
+def answer_second_factor(http, base_url: str, answer, *, secret: str = TOTP_SECRET):
+    """After a sign-in through `requests` that landed on the second-factor step: the code.
+
+    Without the app at hand, a code this step has spent already (a sign-in a moment ago)
+    is refused as a replay: the next step's code is then still good.
+    """
+    for offset in (0, 30):
+        if urlsplit(answer.url).path != "/auth/second-factor":
+            break
+        answer = http.post(
+            f"{base_url}/auth/second-factor",
+            data={
+                "code": Totp(secret).at(time.time() + offset),
+                "csrf_token": csrf_from(answer.text),
+            },
+            timeout=30,
+        )
+    return answer
+
+
 def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'"X-CSRFToken": "([^"]+)"', html
@@ -157,11 +205,21 @@ class AuthActions:
         self._client = client
 
     def login(self, username: str, password: str = PASSWORD, next_url: str | None = None):
+        """Sign in; when the answer asks for her second factor, give her current code."""
         url = "/auth/login" + (f"?next={next_url}" if next_url else "")
         token = csrf_from(self._client.get(url).text)
-        return self._client.post(
+        answer = self._client.post(
             url, data={"username": username, "password": password, "csrf_token": token}
         )
+        if answer.status_code == 302 and answer.headers["Location"] == "/auth/second-factor":
+            code = current_code(self._client.application, username, forget_last_step=True)
+            answer = self.second_factor(code)
+        return answer
+
+    def second_factor(self, code: str):
+        """Answer the second sign-in step with this code."""
+        token = csrf_from(self._client.get("/auth/second-factor").text)
+        return self._client.post("/auth/second-factor", data={"code": code, "csrf_token": token})
 
     def logout(self):
         token = csrf_from(self._client.get("/settings/").text)

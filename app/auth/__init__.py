@@ -83,3 +83,6 @@ def logout():
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+from app.auth import factor_views  # noqa: E402, F401 - the second-factor routes

@@ -45,4 +45,8 @@ def index():
     return render_template("settings/index.html", form=form)
 
 
-from app.settings import sessions  # noqa: E402, F401 - My sessions
+# the pages of other modules register on bp: imported last, once bp exists
+from app.settings import (  # noqa: E402
+    second_factor,  # noqa: F401 - the second-factor page
+    sessions,  # noqa: F401 - My sessions
+)

@@ -6,7 +6,7 @@ from flask import Flask
 
 from app import cli, crypto, db, errors, i18n, policy, reminders, security
 from app.config import load_config
-from app.extensions import csrf, login_manager
+from app.extensions import csrf, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     crypto.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     policy.init_app(app)

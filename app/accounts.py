@@ -6,8 +6,8 @@ from sqlmodel import Session, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Role, Unit, User
+from app.passwords import password_problem
 
-MIN_PASSWORD_LENGTH = 10
 # compared against when the username is unknown, so timing does not reveal which users exist
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
@@ -29,15 +29,12 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None."""
-    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+def password_matches(user: User | None, password: str) -> bool:
+    """Is this her password? For no user, as slow as for one, and False."""
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
-    return user
+        return False
+    return check_password_hash(user.password_hash, password)
 
 
 def create_unit(session: Session, *, name: str) -> Unit:
@@ -61,8 +58,13 @@ def create_user(
     unit_id: uuid.UUID | None,
     locale: str = "zh_Hans",
     timezone: str = "Asia/Shanghai",
+    environment: str = "production",
 ) -> User:
-    """A new user; the messages are English source strings, translated by the caller."""
+    """A new user; the messages are English source strings, translated by the caller.
+
+    The password follows app.passwords' rules for `environment` (the CLOVER_ENV it is
+    created under; by default the strictest, production's).
+    """
     username = username.strip().lower()
     if not username or not username.replace("_", "").replace("-", "").isalnum():
         raise AccountError("username", N_("Use letters, digits, - and _ only."))
@@ -72,8 +74,9 @@ def create_user(
         raise AccountError("unit_id", N_("Everyone but an administrator belongs to a unit."))
     if unit_id is not None and session.get(Unit, unit_id) is None:
         raise AccountError("unit_id", N_("Unknown unit."))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", N_("The password must have at least 10 characters."))
+    problem = password_problem(password, username=username, environment=environment)
+    if problem is not None:
+        raise AccountError("password", problem)
     if session.exec(select(User).where(User.username == username)).first():
         raise AccountError("username", N_("This username is taken."))
     user = User(

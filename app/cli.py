@@ -9,7 +9,7 @@ from app import migrate
 from app.accounts import AccountError, create_unit, create_user
 from app.crypto import get_cipher
 from app.db import get_engine, get_session
-from app.models import Role, Unit
+from app.models import Role, Unit, User
 
 db_cli = AppGroup("db", help="Database migrations.")
 units_cli = AppGroup("units", help="Units (facilities or teams).")
@@ -85,11 +85,30 @@ def users_create(
             unit_id=unit_id,
             locale=locale,
             timezone=current_app.config["CLOVER_TIMEZONE"],
+            environment=current_app.config["CLOVER_ENV"],
         )
     except AccountError as error:
         raise click.BadParameter(str(error), param_hint=error.field) from error
     session.commit()
     click.echo(f"user {user.username} created ({user.role})")
+
+
+@users_cli.command("unlock")
+@click.argument("username")
+def users_unlock(username: str) -> None:
+    """Lift USERNAME's sign-in lockout and clear her failed sign-ins (audited)."""
+    from app.auth.lockout import unlock
+    from app.types import utcnow
+
+    session = get_session()
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise click.BadParameter(f"no user named {username!r}", param_hint="USERNAME")
+    if unlock(session, actor=None, user=user, now=utcnow()):
+        session.commit()
+        click.echo(f"user {user.username} unlocked")
+    else:
+        click.echo(f"user {user.username} was not locked")
 
 
 @demo_cli.command("load")

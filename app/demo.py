@@ -25,7 +25,7 @@ from app.models import (
 from app.search_keys import name_search_keys
 from app.types import utcnow
 
-DEMO_PASSWORD = "clover-demo"  # noqa: S105 - the published demo password
+DEMO_PASSWORD = "clover-demo-2026"  # noqa: S105 - the published demo password
 # the published second factor of the demo supervisor and admin (base32): `make run` prints it
 DEMO_TOTP_SECRET = "CLOVERDEMOTOTP22"  # noqa: S105
 DEMO_TOTP_USERS = ("supervisor", "admin")
@@ -262,6 +262,7 @@ def load_demo(
             role=role,
             unit_id=None if role == Role.admin else unit.id,
             timezone=timezone,
+            environment=environment,
         )
     session.flush()
     for username in DEMO_TOTP_USERS:

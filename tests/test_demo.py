@@ -36,7 +36,7 @@ def test_demo_loads_once(runner, db):
     second = runner.invoke(args=["demo", "load", "--if-empty"])
     assert second.exit_code == 0 and "already loaded" in second.output
     assert db.exec(select(func.count()).select_from(User)).one() == 6
-    assert "officer1" in second.output and "clover-demo" in second.output
+    assert "officer1" in second.output and "clover-demo-2026" in second.output
 
 
 def test_demo_is_refused_in_production(db):
@@ -51,5 +51,5 @@ def test_demo_is_refused_in_production(db):
 
 def test_demo_signs_in(client, auth, db):
     load_demo(db, environment="development")
-    assert auth.login("officer1", "clover-demo").headers["Location"] == "/"
+    assert auth.login("officer1", "clover-demo-2026").headers["Location"] == "/"
     assert "陈雪梅" in client.get("/").text

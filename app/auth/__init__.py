@@ -14,12 +14,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
 from app import audit
-from app.accounts import authenticate
+from app.auth import lockout
 from app.auth.forms import LoginForm
+from app.auth.lockout import Refusal
 from app.auth.signin import begin_sign_in
+from app.auth.throttle import sign_in_limit, strangers
 from app.db import get_session
 from app.sessions import end_session
 from app.types import utcnow
@@ -36,24 +39,34 @@ def safe_next(target: str | None) -> str:
     return url_for("today.index")
 
 
+# why a sign-in was refused; none of them tells whether the username exists
+REFUSALS = {
+    Refusal.wrong: _l("Wrong username or password."),
+    Refusal.wait: _l(
+        "Too many failed sign-ins for this username. Wait a few seconds and try again."
+    ),
+    Refusal.locked: _l(
+        "Too many failed sign-ins: this username is locked for 15 minutes. Try again later,"
+        " or ask an administrator to unlock it."
+    ),
+}
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@sign_in_limit
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
-        user = authenticate(db, form.username.data, form.password.data)
-        if user is not None:
-            return begin_sign_in(user, safe_next(request.args.get("next")))
-        audit.record(
-            db,
-            user=None,
-            action="login_failed",
-            details={"username": form.username.data.strip().lower()[:64]},
+        result = lockout.attempt(
+            db, form.username.data, form.password.data, now=utcnow(), strangers=strangers()
         )
+        if result.user is not None:
+            return begin_sign_in(result.user, safe_next(request.args.get("next")))
         db.commit()
-        form.password.errors.append(_("Wrong username or password."))
+        form.password.errors.append(str(REFUSALS[result.refusal]))
     return render_template(
         "auth/login.html", form=form, locales=current_app.config["CLOVER_LOCALES"]
     )

@@ -47,6 +47,7 @@ def index():
 
 # the pages of other modules register on bp: imported last, once bp exists
 from app.settings import (  # noqa: E402
+    password,  # noqa: F401 - her own password, and changing it first after a reset
     second_factor,  # noqa: F401 - the second-factor page
     sessions,  # noqa: F401 - My sessions
 )

@@ -17,7 +17,7 @@ def test_officer_signs_in_sees_today_in_chinese_then_switches_to_english(page, l
     page.goto(f"{live_server}/")
     expect(page).to_have_url(f"{live_server}/auth/login?next=%2F")
     page.get_by_label("用户名").fill("officer1")
-    page.get_by_label("密码").fill("clover-demo")
+    page.get_by_label("密码").fill("clover-demo-2026")
     page.get_by_role("button", name="登录").click()
 
     expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()

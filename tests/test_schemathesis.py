@@ -69,7 +69,7 @@ def officer_app(app, sync_phone, kept_visit):
 
 @schema.parametrize()
 @settings(
-    max_examples=40,
+    max_examples=30,
     derandomize=True,
     database=None,
     deadline=None,

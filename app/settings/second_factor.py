@@ -4,7 +4,7 @@ Turning it off is for roles where it is optional; new codes and turning off ask 
 current password, so a session left open on a shared desk cannot change her factor.
 """
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash
@@ -12,7 +12,6 @@ from werkzeug.security import check_password_hash
 from app import audit
 from app.auth import totp
 from app.auth.factor_views import CodeForm, ConfirmPasswordForm, setup_secret, setup_view
-from app.auth.throttle import sign_in_limit
 from app.db import get_session
 from app.settings import bp
 from app.types import utcnow
@@ -64,7 +63,6 @@ def _password_confirmed(form) -> bool:
 
 @bp.post("/second-factor/recovery-codes")
 @login_required
-@sign_in_limit
 def recovery_codes():
     """Ten new recovery codes in place of her old ones (after using some, or losing them)."""
     form = ConfirmPasswordForm(prefix="codes")
@@ -81,10 +79,11 @@ def recovery_codes():
 
 @bp.post("/second-factor/off")
 @login_required
-@sign_in_limit
 def second_factor_off():
+    if totp.required_for(current_user):
+        abort(403)
     form = ConfirmPasswordForm(prefix="off")
-    if totp.required_for(current_user) or not _password_confirmed(form):
+    if not _password_confirmed(form):
         return _page(off_form=form)
     db = get_session()
     totp.turn_off(db, current_user, now=utcnow())

@@ -230,6 +230,26 @@ def test_a_code_one_step_either_side_of_now_is_accepted(
     assert (answer.status_code == 302) is accepted
 
 
+def test_wrong_codes_lock_her_out_like_wrong_passwords(client, db, make_user, frozen):
+    head = make_user("head", role="supervisor")
+    password_step(client, "head")
+    right = {totp.code_at(TOTP_SECRET, STEP + d) for d in (-1, 0, 1)}
+    wrong = [f"{n}" * 6 for n in range(9) if f"{n}" * 6 not in right]
+    for code in wrong[:5]:
+        give_code(client, code)
+    # five in a row: she waits before the next try
+    head = fresh(db, head)
+    assert head.failed_logins == 5 and head.locked_until > NOW
+    # waiting after the failures: even the right code is not checked
+    answer = give_code(client, totp.code_at(TOTP_SECRET, STEP))
+    assert "错误次数过多" in answer.text
+    assert not signed_in(client)
+    assert fresh(db, head).totp_last_step is None and head.failed_logins == 5
+    # once the wait is over the right code lets her in and clears the count
+    frozen(head.locked_until + timedelta(seconds=1))
+    assert give_code(client, totp.code_at(TOTP_SECRET, STEP + 1)).headers["Location"] == "/"
+    assert fresh(db, head).failed_logins == 0
+
 
 # recovery codes
 

@@ -11,8 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.auth import bp, totp
+from app.auth import bp, lockout, totp
 from app.auth.signin import complete_sign_in, pending_user
+from app.auth.throttle import sign_in_limit
 from app.crypto import get_cipher
 from app.db import get_session
 from app.types import utcnow
@@ -58,6 +59,7 @@ def _start_over():
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
+@sign_in_limit
 def enrol():
     """Her first sign-in since her role requires a second factor: set one up."""
     user, next_url = pending_user()
@@ -80,6 +82,7 @@ def enrol():
 
 
 @bp.route("/second-factor", methods=["GET", "POST"])
+@sign_in_limit
 def second_factor():
     """The code from her authenticator app, or one of her recovery codes."""
     user, next_url = pending_user()
@@ -90,6 +93,9 @@ def second_factor():
     form = CodeForm()
     if form.validate_on_submit():
         db, now = get_session(), utcnow()
+        if lockout.is_locked(user, now):
+            form.code.errors.append(_("Too many wrong tries. Wait a while, then sign in again."))
+            return render_template("auth/second_factor.html", form=form)
         method = totp.second_step(db, user, form.code.data, now=now)
         if method is not None:
             return complete_sign_in(user, next_url, method=method)

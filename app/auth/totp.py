@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
 from app.accounts import N_
+from app.auth import lockout
 from app.crypto import IdCipher, get_cipher
 from app.models import RecoveryCode, Role, User
 from app.sessions import end_sessions
@@ -232,10 +233,14 @@ def second_step(db: Session, user: User, typed: str, *, now: datetime) -> str | 
         user.failed_logins, user.locked_until = 0, None
         db.add(user)
         return method
-    user.failed_logins += 1
+    tries = lockout.after_failure(lockout.Tries(user.failed_logins, user.locked_until), now)
+    user.failed_logins, user.locked_until = tries.failures, tries.until
     db.add(user)
-    details = {"username": user.username, "reason": "second_factor", "failures": user.failed_logins}
+    details = {"username": user.username, "reason": "second_factor", "failures": tries.failures}
     audit.record(db, user=user, action="login_failed", details=details)
+    if tries.failures >= lockout.LOCK_AFTER:
+        until = {"username": user.username, "until": tries.until.isoformat()}
+        audit.record(db, user=user, action="login_locked", details=until)
     return None
 
 

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash
 from app import audit
 from app.auth import totp
 from app.auth.factor_views import CodeForm, ConfirmPasswordForm, setup_secret, setup_view
+from app.auth.throttle import sign_in_limit
 from app.db import get_session
 from app.settings import bp
 from app.types import utcnow
@@ -63,6 +64,7 @@ def _password_confirmed(form) -> bool:
 
 @bp.post("/second-factor/recovery-codes")
 @login_required
+@sign_in_limit
 def recovery_codes():
     """Ten new recovery codes in place of her old ones (after using some, or losing them)."""
     form = ConfirmPasswordForm(prefix="codes")
@@ -79,6 +81,7 @@ def recovery_codes():
 
 @bp.post("/second-factor/off")
 @login_required
+@sign_in_limit
 def second_factor_off():
     if totp.required_for(current_user):
         abort(403)

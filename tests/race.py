@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, answer_second_factor, csrf_from
 from tests.sync_world import page_token
 
 WRITERS = 20
@@ -27,11 +27,12 @@ class Writers:
         self.base_url, self.count = base_url, count
         first = requests.Session()
         login = first.get(f"{base_url}/auth/login", timeout=TIMEOUT).text
-        first.post(
+        answer = first.post(
             f"{base_url}/auth/login",
             data={"username": username, "password": PASSWORD, "csrf_token": csrf_from(login)},
             timeout=TIMEOUT,
         )
+        answer_second_factor(first, base_url, answer)
         # the page's token is bound to the session cookie, which every writer shares
         self.token = page_token(first.get(f"{base_url}/", timeout=TIMEOUT).text)
         self.sessions = [first]

@@ -170,3 +170,108 @@ def test_a_session_cookie_from_before_sign_out_no_longer_signs_in(app, client, a
     assert response.headers["Location"].startswith("/auth/login")
     # signing in again works, with a new session
     assert auth.login("officer1").headers["Location"] == "/"
+
+
+# --- throttling: CLOVER_LOGIN_LIMITS per client address and per username ---
+
+WRONG = "a-wrong-password"
+
+
+@pytest.fixture
+def login_limits(app):
+    """Set CLOVER_LOGIN_LIMITS for this test's app (read at each request)."""
+
+    def set_limits(value: str) -> None:
+        app.config["CLOVER_LOGIN_LIMITS"] = value
+
+    return set_limits
+
+
+def sign_in_from(client, address: str, username: str, password: str = WRONG):
+    """A sign-in posted from this client address."""
+    token = csrf_from(client.get("/auth/login").text)
+    return client.post(
+        "/auth/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def throttled(response) -> bool:
+    if response.status_code != 429:
+        assert "用户名或密码错误" in response.text or response.status_code == 302
+        return False
+    assert "尝试次数过多" in response.text and "请稍后再试" in response.text
+    assert 0 < int(response.headers["Retry-After"]) <= 3600
+    return True
+
+
+@pytest.mark.parametrize(
+    ("limits", "allowed"),
+    [("30 per hour;10 per minute", 10), ("30 per hour", 30), ("3 per hour", 3)],
+)
+def test_failed_sign_ins_from_one_address_are_throttled_whatever_the_username(
+    client, make_user, login_limits, limits, allowed
+):
+    make_user("officer1")
+    login_limits(limits)
+    answers = [
+        throttled(sign_in_from(client, "10.0.0.1", f"someone{n}")) for n in range(allowed + 1)
+    ]
+    assert answers == [False] * allowed + [True]
+    # even her right password is not looked at from there now
+    assert throttled(sign_in_from(client, "10.0.0.1", "officer1", PASSWORD))
+    assert client.get("/").status_code == 302
+    # another address is not held back
+    assert sign_in_from(client, "10.0.0.2", "officer1", PASSWORD).headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("username", ["officer1", "nobody"])
+def test_failed_sign_ins_for_one_username_are_throttled_from_any_address(
+    client, make_user, login_limits, username
+):
+    make_user("officer1")
+    make_user("officer2")
+    login_limits("3 per hour")
+    answers = [throttled(sign_in_from(client, f"10.0.1.{n}", username)) for n in range(4)]
+    assert answers == [False, False, False, True]
+    assert throttled(sign_in_from(client, "10.0.2.1", f" {username.upper()}"))
+    # the same new address may still sign in someone else
+    assert sign_in_from(client, "10.0.2.1", "officer2", PASSWORD).headers["Location"] == "/"
+
+
+def test_a_throttled_username_answers_alike_whether_or_not_it_exists(app, make_user, login_limits):
+    make_user("officer1")
+    login_limits("1 per hour")
+    pages = {}
+    for username in ("officer1", "nobody"):
+        client = app.test_client()
+        sign_in_from(client, "10.0.3.1" if username == "nobody" else "10.0.4.1", username)
+        answer = sign_in_from(client, "10.0.5.1", username)
+        token = csrf_from(answer.text)
+        pages[username] = (answer.status_code, answer.text.replace(token, "TOKEN"))
+    assert pages["officer1"] == pages["nobody"]
+    assert pages["nobody"][0] == 429
+
+
+def test_sign_ins_that_succeed_do_not_count(client, auth, make_user, login_limits):
+    make_user("officer1")
+    login_limits("2 per hour")
+    for _ in range(4):
+        assert auth.login("officer1").headers["Location"] == "/"
+        auth.logout()
+    assert throttled(sign_in_from(client, "127.0.0.1", "officer1")) is False
+
+
+def test_wrong_second_factor_codes_draw_on_her_username_allowance(
+    client, auth, make_user, login_limits
+):
+    """A password and a code tried for one account share one allowance."""
+    make_user("supervisor", role="supervisor")
+    login_limits("3 per hour")
+    assert throttled(sign_in_from(client, "10.0.6.1", "supervisor")) is False
+    sign_in_from(client, "10.0.6.2", "supervisor", PASSWORD)
+    answers = [auth.second_factor("000000").status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
+    assert "尝试次数过多" in auth.second_factor("000000").text
+    assert client.get("/").status_code == 302

@@ -146,6 +146,10 @@ class Unit(SQLModel, table=True):
     default_cadence: list[dict] = Field(default_factory=default_cadence, sa_type=JSON)
     visit_edit_window_hours: int = Field(default=72)
     lost_contact_after_days: int = Field(default=60)
+    # the phone locks after this many idle minutes (and when reopened after as long away)
+    lock_after_minutes: int = Field(default=5)
+    # a closed person's records are anonymised this many years after closing (PIPL)
+    retention_years: int = Field(default=10)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 
@@ -399,6 +403,33 @@ class AuditEvent(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=300)
     details: dict = Field(default_factory=dict, sa_type=JSON)
+    # the hash chain: rows in `seq` order, each hashing the previous row's hash and its
+    # own canonical content, so an altered, removed or inserted row breaks the chain
+    seq: int | None = Field(default=None, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
+
+
+class DeviceKey(SQLModel, table=True):
+    """The server's half of one phone's offline store key, for one user on one device.
+
+    The phone's data key is wrapped by her PIN and by this key; the server hands it over
+    only to a full online sign-in, and destroys it when the device's session is ended or
+    she is deactivated, so what is left on that phone can never be opened again.
+    """
+
+    __table_args__ = (UniqueConstraint("user_id", "device_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = fk("user.id", nullable=False)
+    # minted by the phone, kept in its storage: names the device, not the person
+    device_id: uuid.UUID
+    # the sign-in session that last fetched it: ending that session destroys the key
+    session_id: uuid.UUID | None = fk("usersession.id")
+    # 32 random bytes, encrypted with the data key at rest; None once destroyed
+    key_encrypted: str | None = Field(default=None, max_length=400)
+    created_at: datetime = timestamp_field()
+    destroyed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # --- visits: edit history ---
@@ -563,6 +594,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "CloseReason",
+    "DeviceKey",
     "Consent",
     "SupportPlan",
     "Person",

@@ -97,6 +97,7 @@ class AccessWorld:
         self.devices = {key: self._device(user) for key, user in self.users.items()}
         # a second device signed in, besides the one the matrix walks with
         self.sessions = {key: self._session(user) for key, user in self.users.items()}
+        db.commit()
         self.scopes = self._scopes()
 
     def _person(self, world: World, key: str, *, peer: bool = False, **fields) -> Person:
@@ -143,13 +144,11 @@ class AccessWorld:
             label="phone",
         )
         self.db.add(device)
-        self.db.commit()
         return device.id
 
     def _session(self, user: User) -> uuid.UUID:
         row = UserSession(user_id=user.id, label="Android", ip="127.0.0.1")
         self.db.add(row)
-        self.db.commit()
         return row.id
 
     def _scopes(self) -> dict[str, dict[str, dict[str, uuid.UUID]]]:
@@ -176,12 +175,6 @@ class AccessWorld:
         if endpoint.startswith("admin."):
             ids["session_id"] = ids["user_session_id"]
         return ids
-
-    def visit(self, key: str) -> Visit:
-        return self.db.get(Visit, uuid.UUID(self.visits[key]["record_id"]))
-
-    def conflict(self, key: str) -> SyncConflict:
-        return self.db.get(SyncConflict, self.conflicts[key])
 
 
 def ledger_state(db) -> dict:

@@ -64,11 +64,20 @@ class SubscriptionKeys(Model):
     auth: Annotated[str, Field(max_length=100, pattern=BASE64URL)]
 
 
+Endpoint = Annotated[str, Field(max_length=1000, pattern=r"^https?://[^\s\x00-\x1f]+$")]
+
+
 class SubscriptionBody(Model):
     """A browser's push subscription as `PushSubscription.toJSON()` gives it."""
 
-    endpoint: Annotated[str, Field(max_length=1000, pattern=r"^https?://[^\s\x00-\x1f]+$")]
+    endpoint: Endpoint
     keys: SubscriptionKeys
+
+
+class UnsubscribeBody(Model):
+    """Turning reminders off names the browser's endpoint (the keys, if sent, are ignored)."""
+
+    endpoint: Endpoint
 
 
 def _endpoint(endpoint: str, *, allow_http: bool) -> str:

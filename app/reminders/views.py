@@ -19,10 +19,12 @@ from flask_login import current_user, login_required
 
 from app.accounts import N_
 from app.db import get_session
+from app.inputs import validate
 from app.models import ReminderStatus
 from app.reminders.channels import build_channels
 from app.reminders.devices import (
     ReminderError,
+    UnsubscribeBody,
     remove_subscription,
     save_subscription,
     update_preferences,
@@ -111,12 +113,11 @@ def subscribe():
 @login_required
 def unsubscribe():
     db = get_session()
-    body = json_body()
-    endpoint = body.get("endpoint") if isinstance(body, dict) else None
-    if not isinstance(endpoint, str):
+    body, _errors = validate(UnsubscribeBody, json_body())
+    if body is None:
         message = _("The request could not be understood. Please try again.")
         return jsonify(error="bad_request", message=message), 400
-    removed = remove_subscription(session=db, user=current_user, endpoint=endpoint)
+    removed = remove_subscription(session=db, user=current_user, endpoint=body.endpoint)
     db.commit()
     if not removed:
         return jsonify(error="not_found", message=_("No such device.")), 404

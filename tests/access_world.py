@@ -14,6 +14,7 @@ from app.contract import commit
 from app.models import (
     Assignment,
     Consent,
+    DeviceKey,
     Person,
     PushSubscription,
     StatusChange,
@@ -97,6 +98,9 @@ class AccessWorld:
         self.devices = {key: self._device(user) for key, user in self.users.items()}
         # a second device signed in, besides the one the matrix walks with
         self.sessions = {key: self._session(user) for key, user in self.users.items()}
+        db.flush()  # the sessions before the keys that name them
+        # that device's key for her offline store, as the phone names it
+        self.device_keys = {key: self._device_key(user, key) for key, user in self.users.items()}
         db.commit()
         self.scopes = self._scopes()
 
@@ -151,6 +155,11 @@ class AccessWorld:
         self.db.add(row)
         return row.id
 
+    def _device_key(self, user: User, key: str) -> uuid.UUID:
+        row = DeviceKey(user_id=user.id, device_id=uuid.uuid4(), session_id=self.sessions[key])
+        self.db.add(row)
+        return row.device_id
+
     def _scopes(self) -> dict[str, dict[str, dict[str, uuid.UUID]]]:
         """For each role, the ids of each kind she should reach (home) and not (away)."""
 
@@ -163,6 +172,7 @@ class AccessWorld:
                 "subscription_id": self.devices[holder],
                 # her own other device in Settings; the user's, in user management
                 "session_id": self.sessions[holder],
+                "device_id": self.device_keys[holder],
                 "user_session_id": self.sessions[user],
                 "user_id": self.users[user].id,
             }

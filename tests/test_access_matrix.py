@@ -37,6 +37,8 @@ health.healthz               GET     ok        ok                ok             
 offline.page                 GET     ok        ok                ok                ok                ok                ok
 offline.outbox               GET     ok        ok                ok                ok                ok                ok
 offline.contract_document    GET     ok        ok                ok                ok                ok                ok
+offline.lock                 GET     ok        ok                ok                ok                ok                ok
+offline.device_key_state     GET     ok        ok                ok                ok                ok                ok
 offline.service_worker       GET     ok        ok                ok                ok                ok                ok
 settings.index               GET     signin    ok                ok                ok                ok                ok
 settings.index               POST    signin    ok                ok                ok                ok                ok
@@ -57,6 +59,8 @@ api.sync_api.openapi         GET     signin    ok                ok             
 api.sync_api.push            POST    signin    bad               bad               bad               bad               bad
 api.sync_api.pull            GET     signin    ok                ok                ok                ok                forbidden
 api.offline_page_list        GET     signin    ok                ok                ok                ok                forbidden
+device_keys.show             GET     signin    bad               bad               bad               bad               forbidden
+device_keys.issue            POST    signin    bad               bad               bad               bad               forbidden
 sync.conflicts               GET     signin    ok                ok                ok                ok                ok
 sync.conflict                GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         ok/ok
 sync.conflict                POST    signin    bad/hidden        bad/hidden        bad/hidden        forbidden/hidden  forbidden
@@ -86,6 +90,10 @@ visits.new                   POST    signin    bad/hidden        bad/hidden     
 visits.edit                  GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         forbidden
 visits.edit                  POST    signin    bad/hidden        bad/hidden        bad/hidden        bad/hidden        forbidden
 visits.versions              GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         ok/ok
+audit.index                  GET     signin    forbidden         forbidden         forbidden         ok                ok
+audit.export                 GET     signin    forbidden         forbidden         forbidden         ok                ok
+audit.subject_access         GET     signin    forbidden/hidden  forbidden/hidden  forbidden/hidden  ok/hidden         forbidden
+audit.subject_access_file    GET     signin    forbidden/hidden  forbidden/hidden  forbidden/hidden  ok/hidden         forbidden
 admin.units                  GET     signin    forbidden         forbidden         forbidden         forbidden         ok
 admin.units                  POST    signin    forbidden         forbidden         forbidden         forbidden         ok
 admin.users                  GET     signin    forbidden         forbidden         forbidden         ok                ok

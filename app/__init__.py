@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
+    from app.audit_views import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.health import bp as health_bp
     from app.offline import bp as offline_bp
@@ -57,4 +58,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(sync_bp, url_prefix="/sync")
     app.register_blueprint(reminders.bp)
+    app.register_blueprint(audit_bp, url_prefix="/audit")
     return app

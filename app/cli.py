@@ -1,4 +1,4 @@
-"""Command-line tools: `flask db`, `flask units`, `flask users`, `flask demo`."""
+"""Command-line tools: `flask db`, `units`, `users`, `demo`, `people`, `audit`, `retention`."""
 
 import click
 from flask import Flask, current_app
@@ -16,6 +16,8 @@ units_cli = AppGroup("units", help="Units (facilities or teams).")
 users_cli = AppGroup("users", help="User accounts.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 people_cli = AppGroup("people", help="People and their ledgers.")
+audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
+retention_cli = AppGroup("retention", help="Anonymising closed people after the retention period.")
 
 
 @db_cli.command("upgrade")
@@ -179,6 +181,42 @@ def people_rotate_keys() -> None:
     click.echo(f"{len(people)} ID-card numbers re-encrypted")
 
 
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Walk the audit chain; exit 1 naming the first altered, missing or inserted row."""
+    from app import audit
+
+    report = audit.verify(get_session())
+    if report.before_chain:
+        click.echo(f"{report.before_chain} rows from before the chain: not checked")
+    if report.finding is not None:
+        click.echo(f"audit chain broken: {report.finding}", err=True)
+        raise SystemExit(1)
+    click.echo(
+        f"audit chain intact: {report.checked} rows ({report.redacted} scrubbed by retention)"
+    )
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Only list who would be anonymised.")
+def retention_run(dry_run: bool) -> None:
+    """Anonymise closed people whose unit's retention period has run out (audited)."""
+    from app import retention
+    from app.types import utcnow
+
+    session = get_session()
+    due = retention.run(session, today=utcnow().date(), dry_run=dry_run)
+    verb = "would anonymise" if dry_run else "anonymised"
+    for item in due:
+        click.echo(
+            f"{verb} {item.person.id} ({item.unit.name}): closed {item.closed_on.isoformat()},"
+            f" kept {item.unit.retention_years} years"
+        )
+    if not dry_run:
+        session.commit()
+    click.echo(f"{len(due)} people {verb}" if due else "nobody is due for anonymising")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, units_cli, users_cli, demo_cli, people_cli):
+    for group in (db_cli, units_cli, users_cli, demo_cli, people_cli, audit_cli, retention_cli):
         app.cli.add_command(group)

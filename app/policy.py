@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from app.models import (
     Assignment,
+    AuditEvent,
     Consent,
     Person,
     PersonStatus,
@@ -53,6 +54,9 @@ class Action(StrEnum):
     unit_overview = "unit.overview"
     reminder_receive = "reminder.receive"  # due-visit reminders for her own scope
     risk_alert_receive = "risk_alert.receive"  # an alert when a visit in her unit flags self-harm
+    audit_view = "audit.view"  # the audit trail and its CSV: her unit's (everyone's for an admin)
+    # the complete record of one person for her subject-access request (PIPL art. 45)
+    subject_access = "person.subject_access"
 
 
 # actions whose target is a person: a refusal must not reveal that she exists
@@ -379,3 +383,22 @@ def sees_user(actor: User, target: User) -> bool:
     if actor.role != Role.supervisor or actor.unit_id is None:
         return False
     return target.unit_id == actor.unit_id
+
+
+# --- the audit trail (issue 11): a supervisor reads her unit's, an admin everyone's ---
+
+PERSON_ACTIONS.add(Action.subject_access)  # a read: not among WRITE_ACTIONS, closed or not
+ROLE_ACTIONS[Role.admin] |= {Action.audit_view}
+ROLE_ACTIONS[Role.supervisor] |= {Action.audit_view, Action.subject_access}
+
+
+def audit_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on audit events: her unit's people and users (all for an admin)."""
+    if not user.active or not can(user, Action.audit_view):
+        return false()
+    if user.role == Role.admin:
+        return true()
+    return or_(
+        AuditEvent.person_id.in_(select(Person.id).where(Person.unit_id == user.unit_id)),
+        AuditEvent.user_id.in_(select(User.id).where(User.unit_id == user.unit_id)),
+    )

@@ -164,7 +164,9 @@ def test_list_queries_do_not_grow_with_the_page_size(app, client, auth, world, c
         assert page.text.count('class="person-row"') == size
         counts[size] = len(statements)
     assert counts[5] == counts[35]
-    assert counts[5] <= 5
+    # one more since issue 11: the audit row naming the people shown (its chain head is read
+    # in the same transaction, and on PostgreSQL under the chain's lock: two more there)
+    assert counts[5] <= (6 if app.config["DATABASE_URL"].startswith("sqlite") else 8)
 
 
 def test_pages_follow_each_other(app, client, auth, world):

@@ -30,6 +30,10 @@ def index():
     page_size = current_app.config.get("PEOPLE_PAGE_SIZE", PAGE_SIZE)
     rows, total = people_page(session=db, user=current_user, filters=filters, page_size=page_size)
     pages = max((total + page_size - 1) // page_size, 1)
+    # a page of names and phone numbers is a read of each person on it
+    page = "search" if filters.q or filters.status or filters.officer_id else "list"
+    audit.record_read(db, user=current_user, page=page, people=[row[0] for row in rows])
+    db.commit()
     context = {"rows": rows, "total": total, "filters": filters, "pages": pages, "today": today()}
     if is_htmx() and request.headers.get("HX-Target") == "people-results":
         return render_template("people/_results.html", **context)

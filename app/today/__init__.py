@@ -4,6 +4,7 @@ from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app import audit
 from app.db import get_session
 from app.today.board import today_board
 from app.types import utcnow
@@ -26,5 +27,11 @@ def _template_globals(state) -> None:
 @bp.get("/")
 @login_required
 def index():
-    board = today_board(get_session(), current_user, now=utcnow())
+    db = get_session()
+    board = today_board(db, current_user, now=utcnow())
+    shown = [item.person for item in board.items] + [person for _visit, person in board.alerts]
+    audit.record_read(
+        db, user=current_user, page="today", people=list({p.id: p for p in shown}.values())
+    )
+    db.commit()
     return render_template("today/index.html", board=board)

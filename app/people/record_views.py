@@ -160,6 +160,7 @@ def withdraw(person_id: uuid.UUID):
 @login_required
 def consent_history(person_id: uuid.UUID):
     person = person_or_404(person_id)
+    require(current_user, Action.person_records, person)
     versions = consent_versions(get_session(), person)
     record_view(person, "consent_history")
     return render_template("people/consent_history.html", person=person, versions=versions)
@@ -207,6 +208,7 @@ def plan(person_id: uuid.UUID):
 @login_required
 def plan_history(person_id: uuid.UUID):
     person = person_or_404(person_id)
+    require(current_user, Action.person_records, person)
     versions = plan_versions(get_session(), person)
     record_view(person, "plan_history")
     return render_template("people/plan_history.html", person=person, versions=versions)

@@ -51,7 +51,7 @@ def _conflict(conflict_id: uuid.UUID) -> tuple[SyncConflict, Person]:
     conflict = db.get(SyncConflict, conflict_id)
     person = db.get(Person, conflict.person_id) if conflict is not None else None
     mine = conflict is not None and conflict.user_id == current_user.id
-    if person is None or not (mine or can(current_user, Action.person_view, person)):
+    if person is None or not (mine or can(current_user, Action.person_records, person)):
         abort(404)
     return conflict, person
 

@@ -12,7 +12,7 @@ from app import audit
 from app.contract import Outcome, WriteResult, commit
 from app.db import get_session
 from app.models import Person, Unit, User, Visit
-from app.policy import Action, may_edit_visit, require, visit_kinds_for
+from app.policy import Action, may_edit_visit, require, sees_record, visit_kinds_for
 from app.sync.receipts import conflicts_of_record
 from app.types import utcnow
 from app.visits.fields import DEFAULT_LOCATION, KINDS_BY_FIELD
@@ -52,7 +52,10 @@ def _visit(visit_id: uuid.UUID) -> tuple[Visit, Person]:
     visit = get_session().get(Visit, visit_id)
     if visit is None:
         abort(404)
-    return visit, _person(visit.person_id, Action.person_view)
+    person = _person(visit.person_id, Action.person_view)
+    if not sees_record(current_user, person, visit.author_id):
+        abort(404)  # a peer helper reads only what she wrote herself
+    return visit, person
 
 
 def _saved_message(result: WriteResult) -> str:

@@ -41,7 +41,7 @@ from app.accounts import N_
 from app.contract import LostRace, Outcome, WriteResult, after_commit, refused, savepoint
 from app.due import due_for_person, refresh_next_due
 from app.models import Person, PersonStatus, Unit, User, Visit, VisitVersion
-from app.policy import may_edit_visit, may_record_visit, sees_person
+from app.policy import Action, can, may_edit_visit, may_record_visit, sees_record
 from app.schedule import Due, local_date
 from app.signals import visit_recorded
 from app.types import utcnow
@@ -68,7 +68,7 @@ def _replayed(session: Session, user: User, visit: Visit, clean: dict) -> WriteR
     if sent in (snapshot(visit), _first_content(session, visit)):
         return WriteResult(Outcome.duplicate, visit)
     person = session.get(Person, visit.person_id)
-    if visit.author_id != user.id and not sees_person(user, person):
+    if not sees_record(user, person, visit.author_id):
         return refused(NOT_YOURS)  # never show someone else's visit
     return WriteResult(Outcome.conflict, visit)
 
@@ -166,7 +166,11 @@ def edit_visit(
     now = now or utcnow()
     visit = session.get(Visit, visit_id)
     person = session.get(Person, visit.person_id) if visit is not None else None
-    if person is None or not (visit.author_id == user.id or sees_person(user, person)):
+    if (
+        person is None
+        or not can(user, Action.visit_edit)
+        or not sees_record(user, person, visit.author_id)
+    ):
         return refused(N_("You may not correct this visit."))
     moved = {
         name: [N_("A correction cannot change which visit or person this is.")]

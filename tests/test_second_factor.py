@@ -1,10 +1,12 @@
 """The second factor through the routes: enrolment, codes once each, recovery codes, reset."""
 
 import re
+import threading
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from sqlmodel import select
 from werkzeug.security import check_password_hash
 
@@ -16,6 +18,8 @@ from tests.conftest import PASSWORD, TOTP_SECRET, csrf_from
 # a fixed moment (the middle of a 30-second step) for the tests that name steps
 NOW = datetime(2026, 5, 4, 9, 30, 15, tzinfo=UTC)
 STEP = totp.current_step(NOW)
+# sign-ins racing one code: fewer than the per-username limit of tries a minute
+RACERS = 6
 
 
 @pytest.fixture
@@ -417,3 +421,37 @@ def test_the_demo_supervisor_and_admin_sign_in_with_the_printed_code(client, run
         sign_out(client)
     officer = db.exec(select(User).where(User.username == "officer1")).one()
     assert officer.totp_enrolled_at is None
+
+
+def test_one_code_sent_from_several_sign_ins_at_once_lets_one_in(live_server, make_user):
+    """A stolen code raced against hers: her row is locked while a code is checked."""
+    make_user("head", role="supervisor")
+    sessions = []
+    for _ in range(RACERS):
+        http = requests.Session()
+        page = http.get(f"{live_server}/auth/login", timeout=30).text
+        answer = http.post(
+            f"{live_server}/auth/login",
+            data={"username": "head", "password": PASSWORD, "csrf_token": csrf_from(page)},
+            timeout=30,
+        )
+        sessions.append((http, csrf_from(answer.text)))
+    code = totp.current_code(TOTP_SECRET, datetime.now(UTC) + timedelta(seconds=30))
+    start, answers = threading.Barrier(RACERS, timeout=30), [None] * RACERS
+
+    def send(n: int) -> None:
+        http, token = sessions[n]
+        start.wait()
+        answers[n] = http.post(
+            f"{live_server}/auth/second-factor",
+            data={"code": code, "csrf_token": token},
+            allow_redirects=False,
+            timeout=30,
+        )
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [200] * (RACERS - 1) + [302]

@@ -93,6 +93,7 @@ def second_factor():
     form = CodeForm()
     if form.validate_on_submit():
         db, now = get_session(), utcnow()
+        user = totp.for_update(db, user)
         if lockout.is_locked(user, now):
             form.code.errors.append(_("Too many wrong tries. Wait a while, then sign in again."))
             return render_template("auth/second_factor.html", form=form)

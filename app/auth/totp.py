@@ -217,6 +217,17 @@ def use_recovery_code(db: Session, user: User, code: str, *, now: datetime) -> b
     return False
 
 
+def for_update(db: Session, user: User) -> User:
+    """Her row read again and locked: two tries with one code queue, and the second sees
+    the step the first spent (on PostgreSQL; SQLite serialises writers anyway)."""
+    return db.exec(
+        select(User)
+        .where(User.id == user.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def second_step(db: Session, user: User, typed: str, *, now: datetime) -> str | None:
     """Check the second sign-in step: "totp" or "recovery_code" when it lets her in.
 

@@ -252,12 +252,12 @@ def test_the_ledger_shows_the_header_plan_consent_and_timeline(client, auth, wor
 
 def test_every_view_of_a_ledger_is_audited_with_ip_and_agent(client, auth, world, db):
     person = world.people["mine"]
-    auth.login("helper1")
+    auth.login("officer1")
     client.get(f"/people/{person.id}", headers={"User-Agent": "TestPhone/1.0"})
     client.get(f"/people/{person.id}/plan/history")
     events = db.exec(select(AuditEvent).where(AuditEvent.action == "person_view")).all()
     assert len(events) == 2
     assert {e.person_id for e in events} == {person.id}
-    assert {e.user_id for e in events} == {world.users["helper"].id}
+    assert {e.user_id for e in events} == {world.users["officer"].id}
     assert events[0].ip == "127.0.0.1" and "TestPhone/1.0" in {e.user_agent for e in events}
     assert all(e.at.tzinfo is not None for e in events)

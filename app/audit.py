@@ -122,7 +122,8 @@ def _chain_head(session: OrmSession) -> tuple[int, str | None]:
 
 @event.listens_for(OrmSession, "before_flush")
 def _chain_new_rows(session: OrmSession, _context, _instances) -> None:
-    new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.row_hash is None]
+    # every pending row, even one that carries chain values from a rolled-back attempt
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
     if not new:
         return
     seq, prev = _chain_head(session)

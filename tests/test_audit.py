@@ -61,13 +61,20 @@ def _delete(db, rows):
 
 def _insert_in_chain(db, rows):
     # a forged row takes the place of the last one, with a hash that does not follow
-    last = rows[-1]
+    last, row_id = rows[-1], uuid.uuid4()
+    sqlite = db.bind.dialect.name == "sqlite"
     as_dba(db, "DELETE FROM auditevent WHERE seq = :seq", seq=last.seq)
-    forged = AuditEvent(action="login", seq=last.seq, prev_hash="0" * 64, row_hash="1" * 64)
-    db.add(forged)
-    db.flush()
-    db.commit()
-    return last.seq, str(forged.id), "was inserted"
+    as_dba(
+        db,
+        "INSERT INTO auditevent (id, at, action, details, seq, prev_hash, row_hash)"
+        " VALUES (:id, :at, 'login', '{}', :seq, :prev, :hash)",
+        id=row_id.hex if sqlite else row_id,
+        at=last.at.replace(tzinfo=None) if sqlite else last.at,
+        seq=last.seq,
+        prev="0" * 64,
+        hash="1" * 64,
+    )
+    return last.seq, str(row_id), "was inserted"
 
 
 def _insert_outside_chain(db, rows):

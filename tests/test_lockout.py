@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, csrf_from
 
 WRONG = "a-wrong-password"
 WRONG_ANSWER = "用户名或密码错误"
@@ -239,3 +239,24 @@ def test_an_administrator_unlocks_through_her_page(client, auth, make_user, db, 
     admin = her(db, "admin")
     assert event.user_id == admin.id and event.target_id == str(officer.id)
     assert her(db).failed_logins == 0
+
+
+def test_a_right_password_alone_does_not_clear_failures_when_a_code_follows(
+    client, auth, make_user, db, clock
+):
+    """Otherwise her password would buy an attacker fresh tries at her codes."""
+    make_user("supervisor", role="supervisor")
+    fail(auth, clock, 4, "supervisor")
+    clock.advance(minutes=16)
+    response = auth.login("supervisor", PASSWORD)  # the harness answers with her code
+    assert response.headers["Location"] == "/"
+    assert her(db, "supervisor").failed_logins == 0
+    auth.logout()
+    fail(auth, clock, 4, "supervisor")
+    clock.advance(minutes=16)
+    token = csrf_from(client.get("/auth/login").text)
+    client.post(
+        "/auth/login", data={"username": "supervisor", "password": PASSWORD, "csrf_token": token}
+    )
+    assert her(db, "supervisor").failed_logins == 4
+    assert client.get("/").status_code == 302

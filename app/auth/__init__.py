@@ -21,6 +21,7 @@ from app import audit
 from app.auth import lockout
 from app.auth.forms import LoginForm
 from app.auth.lockout import Refusal
+from app.auth.second_factor import step_for
 from app.auth.signin import begin_sign_in
 from app.auth.throttle import sign_in_limit, strangers
 from app.db import get_session
@@ -64,6 +65,8 @@ def login():
             db, form.username.data, form.password.data, now=utcnow(), strangers=strangers()
         )
         if result.user is not None:
+            if step_for(result.user) is None:
+                lockout.clear(db, result.user)  # in on her password alone: committed with it
             return begin_sign_in(result.user, safe_next(request.args.get("next")))
         db.commit()
         form.password.errors.append(str(REFUSALS[result.refusal]))

@@ -3,8 +3,9 @@
 No Flask in here. After `FREE_FAILURES` wrong passwords in a row each further failure
 makes her wait longer (1, 2, 4, 8, 16 seconds); after `LOCK_AFTER` the account is locked
 for `LOCK_FOR`, and every failure after that locks it again. A try inside the wait or the
-lock is refused without checking the password. A right password clears the count, and so
-does an administrator's unlock.
+lock is refused without checking the password. A sign-in that gets her in clears the
+count (a right password alone does not when a second factor follows: wrong codes count
+too), and so does an administrator's unlock.
 
 Usernames nobody has go through the same steps (their count kept in `Strangers`, outside
 the database), so neither the answer nor its timing tells whether a username exists.
@@ -108,9 +109,7 @@ def attempt(
         if not user.active:
             _audit(db, user, "login_failed", name, reason="inactive")
             return Attempt(None, Refusal.wrong)
-        if user.failed_logins or user.locked_until is not None:
-            user.failed_logins, user.locked_until = 0, None
-            db.add(user)
+        # her failures are cleared once she is in (`clear`), not yet: a second factor may follow
         return Attempt(user, None)
     tries = after_failure(tries, now)
     if user is None:
@@ -122,6 +121,13 @@ def attempt(
     if tries.failures >= LOCK_AFTER:
         _audit(db, user, "login_locked", name, until=tries.until.isoformat())
     return Attempt(None, refusal(tries, now) or Refusal.wrong)
+
+
+def clear(db: Session, user: User) -> None:
+    """She signed in: her failures start again from nought. The caller commits."""
+    if user.failed_logins or user.locked_until is not None:
+        user.failed_logins, user.locked_until = 0, None
+        db.add(user)
 
 
 def _audit(db: Session, user: User | None, action: str, username: str, **details) -> None:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, crypto, db, errors, i18n, policy, reminders, security
 from app.config import load_config
@@ -22,6 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    if hops := app.config["CLOVER_PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     crypto.init_app(app)
@@ -41,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.auth import bp as auth_bp
     from app.health import bp as health_bp
     from app.offline import bp as offline_bp
+    from app.offline.device_keys import bp as device_keys_bp
     from app.people import bp as people_bp
     from app.settings import bp as settings_bp
     from app.sync.views import bp as sync_bp
@@ -56,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(offline_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(device_keys_bp, url_prefix="/api/v1")
     app.register_blueprint(sync_bp, url_prefix="/sync")
     app.register_blueprint(reminders.bp)
     app.register_blueprint(audit_bp, url_prefix="/audit")

@@ -9,7 +9,16 @@ from cryptography.fernet import Fernet
 
 ENVIRONMENTS = ("development", "testing", "production")
 # secrets that appear in docs or examples and must never protect real data
-KNOWN_DEFAULTS = {"", "dev", "change-me", "changeme", "secret", "clover", "clover-demo"}
+KNOWN_DEFAULTS = {
+    "",
+    "dev",
+    "change-me",
+    "changeme",
+    "secret",
+    "clover",
+    "clover-demo",
+    "clover-demo-2026",
+}
 
 
 class ConfigError(RuntimeError):
@@ -123,6 +132,12 @@ def load_config(instance_path: Path) -> dict:
         # sign-in attempts per client address and per username (Flask-Limiter syntax),
         # counted in Redis in production so every worker shares them
         "CLOVER_LOGIN_LIMITS": os.environ.get("CLOVER_LOGIN_LIMITS", "30 per hour;10 per minute"),
+        # Redis out of reach: count in this worker's memory rather than refuse sign-in
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # proxies in front of Clover that set X-Forwarded-For/-Proto (a TLS proxy: 1), so
+        # the per-address sign-in limit counts clients, not the proxy
+        "CLOVER_PROXY_HOPS": int(os.environ.get("CLOVER_PROXY_HOPS", "0")),
         "RATELIMIT_STORAGE_URI": os.environ.get(
             "REDIS_URL", "redis://127.0.0.1:6379/0" if production else "memory://"
         ),

@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
+from app import create_app
 from app.models import AuditEvent, User, UserSession
 from tests.conftest import PASSWORD, age_sessions, csrf_from
 
@@ -275,3 +276,45 @@ def test_wrong_second_factor_codes_draw_on_her_username_allowance(
     assert answers == [200, 200, 429]
     assert "尝试次数过多" in auth.second_factor("000000").text
     assert client.get("/").status_code == 302
+
+
+def test_behind_a_proxy_the_address_limit_counts_each_client_not_the_proxy(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'proxied.db'}",
+            "CLOVER_PROXY_HOPS": 1,
+            "CLOVER_LOGIN_LIMITS": "3 per hour",
+        }
+    )
+    SQLModel.metadata.create_all(app.extensions["clover_engine"])
+    client = app.test_client()
+
+    def from_client(address: str):
+        token = csrf_from(client.get("/auth/login").text)
+        return client.post(
+            "/auth/login",
+            data={"username": f"x{address}", "password": WRONG, "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},  # the proxy
+        )
+
+    assert [from_client("203.0.113.7").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert from_client("198.51.100.4").status_code == 200
+
+
+def test_sign_in_still_answers_when_the_limit_store_is_out_of_reach(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'noredis.db'}",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+        }
+    )
+    SQLModel.metadata.create_all(app.extensions["clover_engine"])
+    client = app.test_client()
+    token = csrf_from(client.get("/auth/login").text)
+    response = client.post(
+        "/auth/login", data={"username": "nobody", "password": WRONG, "csrf_token": token}
+    )
+    assert response.status_code == 200 and "用户名或密码错误" in response.text

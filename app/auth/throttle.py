@@ -10,10 +10,12 @@ Both keys share one bucket across the decorated views: a password and a code tri
 the same account draw on the same allowance.
 """
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request, session
 from flask_login import current_user
+from limits.storage import MemoryStorage
 
 from app.auth.lockout import Tries
 from app.extensions import limiter
@@ -74,6 +76,9 @@ def sign_in_limit(view):
     return _by_address(_by_username(view))
 
 
+_FALLBACK = MemoryStorage()
+
+
 class StorageStrangers:
     """Failures of usernames nobody has, kept in the limiter's storage (Redis in production)."""
 
@@ -82,9 +87,17 @@ class StorageStrangers:
     def __init__(self, storage):
         self._storage = storage
 
+    def _call(self, method: str, *args):
+        # the shared store out of reach: this worker's memory keeps counting meanwhile
+        try:
+            return getattr(self._storage, method)(*args)
+        except Exception:  # noqa: BLE001 - any storage failure
+            logging.getLogger("clover.auth").warning("sign-in limit store unreachable")
+            return getattr(_FALLBACK, method)(*args)
+
     def get(self, username: str) -> Tries:
-        failures = self._storage.get(f"{self.PREFIX}/failures/{username}")
-        until = self._storage.get(f"{self.PREFIX}/until/{username}")
+        failures = self._call("get", f"{self.PREFIX}/failures/{username}")
+        until = self._call("get", f"{self.PREFIX}/until/{username}")
         return Tries(failures, EPOCH + timedelta(microseconds=until) if until else None)
 
     def put(self, username: str, tries: Tries) -> None:
@@ -95,9 +108,9 @@ class StorageStrangers:
             ("until", (tries.until - EPOCH) // timedelta(microseconds=1) if tries.until else 0),
         ):
             key = f"{self.PREFIX}/{name}/{username}"
-            self._storage.clear(key)
+            self._call("clear", key)
             if value:
-                self._storage.incr(key, keep, amount=value)
+                self._call("incr", key, keep, value)
 
 
 def strangers() -> StorageStrangers:

@@ -109,7 +109,10 @@ def _chain_head(session: OrmSession) -> tuple[int, str | None]:
         return cached[1].seq, cached[1].row_hash
     bind = session.connection()
     if bind.dialect.name == "postgresql":
-        # held to the end of the transaction: concurrent appenders queue here, not fork
+        # held to the end of the transaction: concurrent appenders queue here, not fork.
+        # A transaction that takes it and then waits for a row another appender locked
+        # earlier deadlocks; PostgreSQL then fails one statement, which its savepoint or
+        # request answers as an error (a sync item is sent again)
         bind.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
     head = bind.execute(
         select(AuditEvent.seq, AuditEvent.row_hash)

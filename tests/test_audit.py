@@ -175,6 +175,21 @@ def test_the_viewer_shows_her_unit_and_who_has_seen_a_record(client, auth, db, w
     assert len(viewed) == 4 and any(str(mine.id) in v.details["people"] for v in viewed)
 
 
+def test_the_viewer_pages_newest_first(client, auth, db, world, monkeypatch):
+    monkeypatch.setattr("app.audit_views.PAGE_SIZE", 2)
+    for n in range(3):
+        audit.record(db, user=world.users["officer"], action=f"probe_{n}")
+        db.commit()
+    auth.login("supervisor")
+    first = _visit_page(client, user=world.users["officer"].id).text
+    assert "第 1 页，共 2 页" in first
+    first = first.partition('<ul class="list card">')[2]  # the rows, past the filters
+    assert first.index("probe_2") < first.index("probe_1") and "probe_0" not in first
+    second = _visit_page(client, user=world.users["officer"].id, page=2).text
+    second = second.partition('<ul class="list card">')[2]
+    assert "probe_0" in second and "probe_1" not in second
+
+
 def test_a_supervisor_of_another_unit_sees_nothing_of_this_unit(client, auth, db, world):
     audit.record(db, user=world.users["officer"], action="person_view", person=world.people["mine"])
     db.commit()

@@ -108,9 +108,14 @@ def check_session(
 
 
 def end_session(db: Session, row: UserSession, *, reason: str, now: datetime) -> None:
+    """End it; unless she signed out or it lapsed, its device's offline key is destroyed."""
+    from app.offline.device_keys import KEEPS_KEY, destroy_keys
+
     if row.ended_at is None:
         row.ended_at, row.end_reason = now, reason
         db.add(row)
+    if reason not in KEEPS_KEY:
+        destroy_keys(db, row.user_id, now=now, session_id=row.id)
 
 
 def end_sessions(
@@ -123,6 +128,10 @@ def end_sessions(
     ended = [row for row in rows if row.id != keep]
     for row in ended:
         end_session(db, row, reason=reason, now=now)
+    # every device of hers but this one, even one whose session lapsed: its store stays shut
+    from app.offline.device_keys import destroy_keys
+
+    destroy_keys(db, user.id, now=now, keep_session=keep)
     return len(ended)
 
 

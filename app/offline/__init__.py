@@ -8,7 +8,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.offline.contract import offline_contract
-from app.offline.labels import outbox_labels
+from app.offline.device_keys import device_state
+from app.offline.labels import lock_labels, outbox_labels
 from app.offline.shell import SHELL_FILES, shell_version, worker_script
 
 bp = Blueprint("offline", __name__)
@@ -61,6 +62,19 @@ def contract_document():
     return jsonify(offline_contract())
 
 
+@bp.get("/offline/device-keys/<uuid:device_id>/<uuid:user_id>")
+def device_key_state(device_id, user_id):
+    """Is her key for this phone still live? Asked without a cookie; names nobody."""
+    return jsonify(device_state(device_id, user_id))
+
+
+@bp.get("/offline/lock")
+def lock():
+    """The lock screen: a shell page, the same for everyone; the phone fills it in."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return render_template("offline/lock.html", app_shell=True, locks=lock_labels())
+
+
 @bp.get("/sw.js")
 def service_worker():
     """The worker from the site root, so its scope is the whole app."""
@@ -70,10 +84,10 @@ def service_worker():
     shared = json.dumps(offline_contract(), sort_keys=True)
     version = shell_version(
         static_folder=static,
-        offline_page=render_offline_page() + render_outbox_page() + shared,
+        offline_page=render_offline_page() + render_outbox_page() + lock() + shared,
         build=current_app.config["CLOVER_BUILD"],
     )
-    shell_pages = [offline_url, url_for("offline.outbox"), contract_url]
+    shell_pages = [offline_url, url_for("offline.outbox"), url_for("offline.lock"), contract_url]
     precache = [url_for("static", filename=name) for name in SHELL_FILES] + shell_pages
     script = worker_script(
         static_folder=static,

@@ -45,3 +45,44 @@ def outbox_labels() -> dict:
         "discardConfirm": _("Discard this item? It was never saved on the server."),
         "resolve": _("Resolve"),
     }
+
+
+def lock_labels() -> dict:
+    """The lock screen's words in every language: the page is a shell, the same for all;
+    the phone shows her language (kept in clear with her key ring, it names nobody)."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    words = {}
+    for locale in current_app.config["CLOVER_LOCALES"]:
+        with force_locale(locale):
+            words[locale] = {
+                "locked": _("Clover is locked"),
+                "enterPin": _("Enter your PIN to open Clover."),
+                "setupTitle": _("Set a PIN for this phone"),
+                "setupHelp": _(
+                    "Your caseload on this phone is encrypted. Choose a PIN of at least 6"
+                    " digits: it opens Clover here when it locks."
+                ),
+                "signinTitle": _("Sign in again"),
+                "signinHelp": _(
+                    "This phone needs a full sign-in before Clover opens again. Nothing"
+                    " waiting to be sent is lost."
+                ),
+                "pin": _("PIN"),
+                "pinAgain": _("PIN again"),
+                "unlock": _("Unlock"),
+                "save": _("Save PIN"),
+                "forgot": _("Forgot your PIN? Sign in again"),
+                "pinRule": _("A PIN is at least 6 digits."),
+                "mismatch": _("The two PINs differ. Type the same PIN twice."),
+                "wrong": _("Wrong PIN. %(num)s tries left.", num="{n}"),
+                "dropped": _(
+                    "Too many wrong PINs: the PIN no longer opens Clover on this phone."
+                    " Sign in again."
+                ),
+                "signinNeeded": _("Setting a PIN needs a sign-in a moment ago. Sign in again."),
+                "working": _("Opening…"),
+                "failed": _("Clover could not open. Try again."),
+            }
+    return words

@@ -1,6 +1,7 @@
 // Keeps the signed-in user's caseload pages in the offline store: on sign-in, on opening
 // the app (at most every few minutes), when the connection returns and on "download for
-// offline". Signing out forgets them. Every read and write goes through CloverStore; the
+// offline". Signing out forgets them, her drafts and her PIN; her key too once her outbox
+// is empty. Every read and write goes through CloverStore; the
 // list's URL comes from the shared contract (contract.js).
 /* global CloverStore, CloverContract */
 (function () {
@@ -152,7 +153,9 @@
     if (!form.matches("[data-sign-out]") || !userId || !window.indexedDB) return;
     event.preventDefault();
     // nobody is signed in from here on: a sync still running saves no more of her pages
+    // and the worker forgets her key: it can seal no more of her pages
     CloverStore.setMeta("currentUser", null)
+      .then(function () { return window.CloverLock ? window.CloverLock.forget(userId) : null; })
       .then(function () { return window.CloverSync.settled(userId); })
       .then(function () { return CloverStore.forgetUser(userId); })
       .catch(function () { return null; })

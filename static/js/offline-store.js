@@ -1,21 +1,44 @@
-// The one offline store: the only code that reads or writes Clover's IndexedDB.
-// Loaded by the pages (a script tag) and by the service worker (importScripts), so a later
-// change (encrypting it under a PIN) happens here and nowhere else.
+// The one offline store: the only code that reads or writes Clover's IndexedDB (through the
+// vendored idb, idb-8.0.4.min.js). Loaded by the pages (a script tag) and by the service
+// worker (importScripts).
 //
-//   pages   {userId, url, html, savedAt}      key [userId, url], index byUser
-//   outbox  {id, userId, kind, payload, createdAt, state, attempts, lastError}
-//                                             key id (client UUID), indexes byUser, byUserCreated
-//   drafts  {userId, key, value}              key [userId, key] (visit form drafts)
-//   meta    {key, value}                      "currentUser", "download:<userId>",
-//                                             "token:<userId>", "cursor:<userId>",
-//                                             "synced:<userId>", "conflicts:<userId>"
+// Everything that names or describes a person is sealed: AES-GCM under her random data key,
+// with the row's place (store, user, id) as additional data, so a sealed value cannot be
+// moved to another row. Only ids, times and states stay in clear text.
+//
+//   pages   {userId, url, savedAt, box}        key [userId, url], index byUser   box: html
+//   outbox  {id, userId, kind, createdAt, state, attempts, box}
+//                                              key id (client UUID), indexes byUser,
+//                                              byUserCreated             box: payload, lastError
+//   drafts  {userId, key, box}                 key [userId, key]         box: the draft
+//   meta    {key, value}                       "currentUser", "device", "download:<userId>",
+//                                              "token:<userId>", "cursor:<userId>",
+//                                              "synced:<userId>", "conflicts:<userId>" (sealed)
+//   keys    {userId, deviceId, salt, iterations, pin, server, failures, lockAfterMinutes}
+//           her data key wrapped by her PIN (pin: {iv, data} or null) and by the server's
+//           device key (server: {iv, data}); the unwrapped key is a non-extractable
+//           CryptoKey held in memory only (setKey), never written anywhere.
+//
+// Version 2 stores (clear text) are kept as they are by the upgrade and read as they are;
+// sealLegacy() seals them in place once her key is at hand, the outbox first, one row at a
+// time with the same key, so no item is ever missing.
+/* global idb */
 (function (global) {
   "use strict";
 
   var DB_NAME = "clover";
-  var DB_VERSION = 2;
+  var DB_VERSION = 3;
   var OUTBOX_STATES = ["waiting", "syncing", "attention"];
+  var PIN_ITERATIONS = 600000;
+  var MAX_PIN_TRIES = 5;
+  var subtle = global.crypto.subtle;
+  var encoder = new TextEncoder();
+  var decoder = new TextDecoder();
   var opening = null;
+
+  // her data key, in this context's memory only
+  var held = { userId: null, key: null };
+  var waiting = [];
 
   // upgrades only ever add: an app update must never lose the outbox
   function upgrade(db, oldVersion) {
@@ -30,146 +53,205 @@
     if (oldVersion < 2) {
       db.createObjectStore("drafts", { keyPath: ["userId", "key"] });
     }
+    if (oldVersion < 3) {
+      db.createObjectStore("keys", { keyPath: "userId" });
+    }
   }
 
   function open() {
     if (opening) return opening;
-    opening = new Promise(function (resolve, reject) {
-      var request = global.indexedDB.open(DB_NAME, DB_VERSION);
-      request.onupgradeneeded = function (event) {
-        upgrade(request.result, event.oldVersion);
-      };
-      request.onsuccess = function () {
-        var db = request.result;
-        // a newer app version wants to upgrade: let it, and reopen on next use
-        db.onversionchange = function () {
-          db.close();
-          opening = null;
-        };
-        resolve(db);
-      };
-      request.onerror = function () {
+    opening = idb.openDB(DB_NAME, DB_VERSION, {
+      upgrade: upgrade,
+      // a newer app version wants to upgrade: let it, and reopen on next use
+      blocking: function () {
+        opening.then(function (db) { db.close(); });
         opening = null;
-        reject(request.error);
-      };
-      request.onblocked = function () {
-        opening = null;
-        reject(new Error("the offline store is open in an older version of Clover"));
-      };
+      },
+      terminated: function () { opening = null; },
     });
+    opening.catch(function () { opening = null; });
     return opening;
   }
 
-  function done(request) {
-    return new Promise(function (resolve, reject) {
-      request.onsuccess = function () { resolve(request.result); };
-      request.onerror = function () { reject(request.error); };
-    });
+  // --- keys held in memory ---
+
+  function setKey(userId, key) {
+    held = { userId: userId, key: key };
+    var ready = waiting;
+    waiting = [];
+    ready.forEach(function (resolve) { resolve(); });
   }
 
-  // run work(stores) in one transaction; resolves with its result once committed
-  function transact(names, mode, work) {
-    return open().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(names, mode);
-        var stores = {};
-        names.forEach(function (name) { stores[name] = tx.objectStore(name); });
-        var result;
-        Promise.resolve(work(stores)).then(function (value) { result = value; }, function (error) {
-          tx.abort();
-          reject(error);
-        });
-        tx.oncomplete = function () { resolve(result); };
-        tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error || new Error("aborted")); };
-      });
-    });
+  function clearKey() {
+    held = { userId: null, key: null };
   }
 
-  function getMeta(key) {
-    return transact(["meta"], "readonly", function (s) {
-      return done(s.meta.get(key)).then(function (row) { return row ? row.value : null; });
-    });
+  function heldKey() {
+    return held.key;
   }
 
-  function setMeta(key, value) {
-    return transact(["meta"], "readwrite", function (s) {
-      return done(s.meta.put({ key: key, value: value }));
-    });
+  function hasKey(userId) {
+    return Boolean(held.key) && (!userId || held.userId === userId);
+  }
+
+  function lockedError() {
+    var error = new Error("the offline store is locked");
+    error.reason = "locked";
+    return error;
+  }
+
+  // her key; a page waits until it is unlocked, the worker is told at once that it is not
+  async function keyFor(userId) {
+    while (!hasKey(userId)) {
+      if (!global.document) throw lockedError();
+      await new Promise(function (resolve) { waiting.push(resolve); });
+    }
+    return held.key;
+  }
+
+  async function seal(userId, place, value) {
+    var key = await keyFor(userId);
+    var iv = global.crypto.getRandomValues(new Uint8Array(12));
+    var data = await subtle.encrypt(
+      { name: "AES-GCM", iv: iv, additionalData: encoder.encode(place) },
+      key,
+      encoder.encode(JSON.stringify(value))
+    );
+    return { iv: iv, data: new Uint8Array(data) };
+  }
+
+  async function unseal(userId, place, box) {
+    var key = await keyFor(userId);
+    var data = await subtle.decrypt(
+      { name: "AES-GCM", iv: box.iv, additionalData: encoder.encode(place) },
+      key,
+      box.data
+    );
+    return JSON.parse(decoder.decode(data));
+  }
+
+  function pagePlace(userId, url) { return "pages|" + userId + "|" + url; }
+  function outboxPlace(row) { return "outbox|" + row.userId + "|" + row.id; }
+  function draftPlace(userId, key) { return "drafts|" + userId + "|" + key; }
+  function metaPlace(key) { return "meta|" + key; }
+
+  // what was sealed per-user in meta (the rest of meta is ids and times)
+  function sealedMeta(key) {
+    return key.indexOf("conflicts:") === 0 ? key.slice("conflicts:".length) : null;
+  }
+
+  // --- meta ---
+
+  async function getMeta(key) {
+    var db = await open();
+    var row = await db.get("meta", key);
+    if (!row) return null;
+    var owner = sealedMeta(key);
+    if (owner && row.box) return unseal(owner, metaPlace(key), row.box);
+    return row.value === undefined ? null : row.value;
+  }
+
+  async function setMeta(key, value) {
+    var owner = sealedMeta(key);
+    var row = { key: key, value: value };
+    if (owner && value !== null && value !== undefined) {
+      row = { key: key, box: await seal(owner, metaPlace(key), value) };
+    }
+    var db = await open();
+    await db.put("meta", row);
+  }
+
+  // this phone's id, minted once: names the device, never the person
+  async function deviceId() {
+    var known = await getMeta("device");
+    if (known) return known;
+    var minted = global.crypto.randomUUID();
+    var db = await open();
+    var tx = db.transaction("meta", "readwrite");
+    var row = await tx.store.get("device");
+    if (row) minted = row.value;
+    else await tx.store.put({ key: "device", value: minted });
+    await tx.done;
+    return minted;
+  }
+
+  function userRange(userId) {
+    return IDBKeyRange.bound([userId, ""], [userId, "\uffff"]);
   }
 
   // who is signed in on this device; pages of anyone else are deleted (their outbox stays)
-  function useUser(userId) {
-    return transact(["meta", "pages"], "readwrite", function (s) {
-      return done(s.meta.get("currentUser")).then(function (row) {
-        var previous = row ? row.value : null;
-        s.meta.put({ key: "currentUser", value: userId || null });
-        if (!userId) return previous;
-        return done(s.pages.getAllKeys()).then(function (keys) {
-          keys.forEach(function (key) {
-            if (key[0] !== userId) s.pages.delete(key);
-          });
-          return done(s.meta.getAllKeys()).then(function (metaKeys) {
-            metaKeys.forEach(function (key) {
-              if (key.indexOf("download:") === 0 && key !== "download:" + userId) s.meta.delete(key);
-            });
-            return previous;
-          });
-        });
+  async function useUser(userId) {
+    var db = await open();
+    var tx = db.transaction(["meta", "pages"], "readwrite");
+    var meta = tx.objectStore("meta");
+    var row = await meta.get("currentUser");
+    var previous = row ? row.value : null;
+    await meta.put({ key: "currentUser", value: userId || null });
+    if (userId) {
+      var pages = tx.objectStore("pages");
+      (await pages.getAllKeys()).forEach(function (key) {
+        if (key[0] !== userId) pages.delete(key);
       });
-    });
+      (await meta.getAllKeys()).forEach(function (key) {
+        if (key.indexOf("download:") === 0 && key !== "download:" + userId) meta.delete(key);
+      });
+    }
+    await tx.done;
+    return previous;
   }
 
   function currentUser() {
     return getMeta("currentUser");
   }
 
-  function savePage(userId, url, html, savedAt) {
-    return transact(["pages"], "readwrite", function (s) {
-      return done(s.pages.put({ userId: userId, url: url, html: html, savedAt: savedAt }));
-    });
+  // --- pages ---
+
+  async function savePage(userId, url, html, savedAt) {
+    var box = await seal(userId, pagePlace(userId, url), html);
+    var db = await open();
+    await db.put("pages", { userId: userId, url: url, savedAt: savedAt, box: box });
   }
 
   // the page kept for this user, or null: a page is never read under another user's id
-  function readPage(userId, url) {
-    if (!userId) return Promise.resolve(null);
-    return transact(["pages"], "readonly", function (s) {
-      return done(s.pages.get([userId, url])).then(function (row) { return row || null; });
-    });
+  async function readPage(userId, url) {
+    if (!userId) return null;
+    var db = await open();
+    var row = await db.get("pages", [userId, url]);
+    if (!row) return null;
+    if (!row.box) return row;
+    var html = await unseal(userId, pagePlace(userId, url), row.box);
+    return { userId: userId, url: url, html: html, savedAt: row.savedAt };
   }
 
-  function pageUrls(userId) {
-    return transact(["pages"], "readonly", function (s) {
-      return done(s.pages.index("byUser").getAllKeys(IDBKeyRange.only(userId))).then(
-        function (keys) { return keys.map(function (key) { return key[1]; }); }
-      );
-    });
+  async function pageUrls(userId) {
+    var db = await open();
+    var keys = await db.getAllKeysFromIndex("pages", "byUser", IDBKeyRange.only(userId));
+    return keys.map(function (key) { return key[1]; });
   }
 
   // drop this user's pages that are not in keep (people no longer on her caseload)
-  function keepOnlyPages(userId, keep) {
+  async function keepOnlyPages(userId, keep) {
     var wanted = new Set(keep);
-    return transact(["pages"], "readwrite", function (s) {
-      return done(s.pages.index("byUser").getAllKeys(IDBKeyRange.only(userId))).then(
-        function (keys) {
-          var removed = 0;
-          keys.forEach(function (key) {
-            if (!wanted.has(key[1])) {
-              s.pages.delete(key);
-              removed += 1;
-            }
-          });
-          return removed;
-        }
-      );
+    var db = await open();
+    var tx = db.transaction("pages", "readwrite");
+    var keys = await tx.store.index("byUser").getAllKeys(IDBKeyRange.only(userId));
+    var removed = 0;
+    keys.forEach(function (key) {
+      if (!wanted.has(key[1])) {
+        tx.store.delete(key);
+        removed += 1;
+      }
     });
+    await tx.done;
+    return removed;
   }
 
   // pages of people who left her caseload
-  function forgetPages(userId, urls) {
-    return transact(["pages"], "readwrite", function (s) {
-      urls.forEach(function (url) { s.pages.delete([userId, url]); });
-    });
+  async function forgetPages(userId, urls) {
+    var db = await open();
+    var tx = db.transaction("pages", "readwrite");
+    urls.forEach(function (url) { tx.store.delete([userId, url]); });
+    await tx.done;
   }
 
   function downloadedAt(userId) {
@@ -180,28 +262,47 @@
     return setMeta("download:" + userId, savedAt);
   }
 
-  function userRange(userId) {
-    return IDBKeyRange.bound([userId, ""], [userId, "\uffff"]);
+  // signing out: her pages, drafts, conflicts, token, download time and PIN go; her
+  // outbox stays (sent when she signs in again), and so does the server's wrapping of her
+  // key while it holds items, so only a full sign-in opens them
+  async function forgetUser(userId) {
+    var db = await open();
+    var tx = db.transaction(["pages", "drafts", "meta", "keys", "outbox"], "readwrite");
+    var meta = tx.objectStore("meta");
+    ["download:", "token:", "cursor:", "conflicts:"].forEach(function (prefix) {
+      meta.delete(prefix + userId);
+    });
+    tx.objectStore("drafts").delete(userRange(userId));
+    var pages = tx.objectStore("pages");
+    (await pages.index("byUser").getAllKeys(IDBKeyRange.only(userId))).forEach(function (key) {
+      pages.delete(key);
+    });
+    var left = await tx.objectStore("outbox").index("byUser").count(IDBKeyRange.only(userId));
+    var keys = tx.objectStore("keys");
+    var ring = await keys.get(userId);
+    if (ring && left) await keys.put(Object.assign({}, ring, { pin: null, failures: 0 }));
+    else if (ring) await keys.delete(userId);
+    var current = await meta.get("currentUser");
+    if (current && current.value === userId) await meta.put({ key: "currentUser", value: null });
+    await tx.done;
+    if (hasKey(userId)) clearKey();
   }
 
-  // signing out: this user's pages, drafts, token and download time go; her outbox stays
-  // on the phone (sent when she signs in again)
-  function forgetUser(userId) {
-    return transact(["pages", "drafts", "meta"], "readwrite", function (s) {
-      ["download:", "token:", "cursor:"].forEach(function (prefix) {
-        s.meta.delete(prefix + userId);
-      });
-      s.drafts.delete(userRange(userId));
-      return done(s.pages.index("byUser").getAllKeys(IDBKeyRange.only(userId))).then(
-        function (keys) { keys.forEach(function (key) { s.pages.delete(key); }); }
-      );
-    }).then(function () {
-      return currentUser().then(function (current) {
-        if (current === userId) return setMeta("currentUser", null);
-        return null;
-      });
+  // everything of hers on this phone, outbox and keys too: her device key was destroyed
+  // (so none of it can be opened again), or she chose to start afresh
+  async function wipeUser(userId) {
+    await forgetUser(userId);
+    var db = await open();
+    var tx = db.transaction(["outbox", "keys"], "readwrite");
+    var outbox = tx.objectStore("outbox");
+    (await outbox.index("byUser").getAllKeys(IDBKeyRange.only(userId))).forEach(function (id) {
+      outbox.delete(id);
     });
+    tx.objectStore("keys").delete(userId);
+    await tx.done;
   }
+
+  // --- the outbox ---
 
   function checkItem(item) {
     ["id", "userId", "kind"].forEach(function (field) {
@@ -223,85 +324,275 @@
     };
   }
 
+  async function sealItem(item) {
+    var box = await seal(item.userId, outboxPlace(item), {
+      payload: item.payload,
+      lastError: item.lastError,
+    });
+    return {
+      id: item.id,
+      userId: item.userId,
+      kind: item.kind,
+      createdAt: item.createdAt,
+      state: item.state,
+      attempts: item.attempts,
+      box: box,
+    };
+  }
+
+  async function unsealItem(row) {
+    if (!row || !row.box) return row || null;
+    var inside = await unseal(row.userId, outboxPlace(row), row.box);
+    return checkItem(Object.assign({}, row, { payload: inside.payload, lastError: inside.lastError }));
+  }
+
   var outbox = {
     states: OUTBOX_STATES.slice(),
     // add or replace an item (same client UUID = same item); resolves with what was stored
-    put: function (item) {
-      var row;
-      try {
-        row = checkItem(item);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return transact(["outbox"], "readwrite", function (s) {
-        return done(s.outbox.put(row)).then(function () { return row; });
-      });
+    put: async function (item) {
+      var row = checkItem(item);
+      var sealed = await sealItem(row);
+      var db = await open();
+      await db.put("outbox", sealed);
+      return row;
     },
-    get: function (id) {
-      return transact(["outbox"], "readonly", function (s) {
-        return done(s.outbox.get(id)).then(function (row) { return row || null; });
-      });
+    get: async function (id) {
+      var db = await open();
+      return unsealItem(await db.get("outbox", id));
     },
     // this user's items, oldest first (the order they are replayed in)
-    list: function (userId) {
-      return transact(["outbox"], "readonly", function (s) {
-        return done(s.outbox.index("byUserCreated").getAll(userRange(userId)));
-      });
+    list: async function (userId) {
+      var db = await open();
+      var rows = await db.getAllFromIndex("outbox", "byUserCreated", userRange(userId));
+      return Promise.all(rows.map(unsealItem));
     },
-    // change some fields of stored items in one transaction (missing ones are skipped)
-    update: function (ids, changes) {
-      return transact(["outbox"], "readwrite", function (s) {
-        return Promise.all(ids.map(function (id) {
-          return done(s.outbox.get(id)).then(function (row) {
-            if (!row) return;
-            var next = Object.assign({}, row, typeof changes === "function" ? changes(row) : changes);
-            s.outbox.put(checkItem(next));
-          });
-        }));
-      });
+    // change some fields of stored items (missing ones are skipped); the items are opened
+    // and sealed outside the write, which then puts them all in one transaction
+    update: async function (ids, changes) {
+      var db = await open();
+      var rows = await Promise.all(ids.map(function (id) { return db.get("outbox", id); }));
+      var sealed = [];
+      for (var i = 0; i < rows.length; i += 1) {
+        if (!rows[i]) continue;
+        var row = await unsealItem(rows[i]);
+        var next = Object.assign({}, row, typeof changes === "function" ? changes(row) : changes);
+        sealed.push(await sealItem(checkItem(next)));
+      }
+      var tx = db.transaction("outbox", "readwrite");
+      for (var j = 0; j < sealed.length; j += 1) {
+        // removed meanwhile (the server confirmed it): it stays removed
+        if (await tx.store.getKey(sealed[j].id)) tx.store.put(sealed[j]);
+      }
+      await tx.done;
     },
-    count: function (userId) {
-      return transact(["outbox"], "readonly", function (s) {
-        return done(s.outbox.index("byUser").count(IDBKeyRange.only(userId)));
-      });
+    count: async function (userId) {
+      var db = await open();
+      return db.countFromIndex("outbox", "byUser", IDBKeyRange.only(userId));
     },
     // only once the server has confirmed the item
-    remove: function (id) {
-      return transact(["outbox"], "readwrite", function (s) {
-        return done(s.outbox.delete(id));
-      });
+    remove: async function (id) {
+      var db = await open();
+      await db.delete("outbox", id);
     },
   };
 
   // drafts of a form, per user: only the signed-in user's drafts are ever read
   var drafts = {
-    save: function (userId, key, value) {
-      return transact(["drafts"], "readwrite", function (s) {
-        return done(s.drafts.put({ userId: userId, key: key, value: value }));
-      });
+    save: async function (userId, key, value) {
+      var box = await seal(userId, draftPlace(userId, key), value);
+      var db = await open();
+      await db.put("drafts", { userId: userId, key: key, box: box });
     },
-    load: function (userId, key) {
-      return transact(["drafts"], "readonly", function (s) {
-        return done(s.drafts.get([userId, key])).then(function (row) { return row ? row.value : null; });
-      });
+    load: async function (userId, key) {
+      var db = await open();
+      var row = await db.get("drafts", [userId, key]);
+      if (!row) return null;
+      if (!row.box) return row.value === undefined ? null : row.value;
+      return unseal(userId, draftPlace(userId, key), row.box);
     },
-    clear: function (userId, key) {
-      return transact(["drafts"], "readwrite", function (s) {
-        return done(s.drafts.delete([userId, key]));
-      });
+    clear: async function (userId, key) {
+      var db = await open();
+      await db.delete("drafts", [userId, key]);
     },
-    keys: function (userId) {
-      return transact(["drafts"], "readonly", function (s) {
-        return done(s.drafts.getAllKeys(userRange(userId))).then(function (keys) {
-          return keys.map(function (key) { return key[1]; });
-        });
+    keys: async function (userId) {
+      var db = await open();
+      var keys = await db.getAllKeys("drafts", userRange(userId));
+      return keys.map(function (key) { return key[1]; });
+    },
+  };
+
+  // seal what an older version kept in clear text, the outbox first: each row is read,
+  // sealed and put back under the same key, so at every moment the item is there
+  async function sealLegacy(userId) {
+    var db = await open();
+    var sealedCount = 0;
+    var legacy = (await db.getAllFromIndex("outbox", "byUser", IDBKeyRange.only(userId)))
+      .filter(function (row) { return !row.box; });
+    for (var i = 0; i < legacy.length; i += 1) {
+      var sealed = await sealItem(checkItem(legacy[i]));
+      var tx = db.transaction("outbox", "readwrite");
+      var still = await tx.store.get(sealed.id);
+      if (still && !still.box) {
+        await tx.store.put(sealed);
+        sealedCount += 1;
+      }
+      await tx.done;
+    }
+    var draftRows = (await db.getAll("drafts", userRange(userId))).filter(function (row) { return !row.box; });
+    for (var d = 0; d < draftRows.length; d += 1) {
+      await drafts.save(userId, draftRows[d].key, draftRows[d].value);
+      sealedCount += 1;
+    }
+    var metaKey = "conflicts:" + userId;
+    var conflicts = await db.get("meta", metaKey);
+    if (conflicts && !conflicts.box) {
+      await setMeta(metaKey, conflicts.value);
+      sealedCount += 1;
+    }
+    var pageRows = (await db.getAllFromIndex("pages", "byUser", IDBKeyRange.only(userId)))
+      .filter(function (row) { return !row.box; });
+    for (var p = 0; p < pageRows.length; p += 1) {
+      await savePage(userId, pageRows[p].url, pageRows[p].html, pageRows[p].savedAt);
+      sealedCount += 1;
+    }
+    return sealedCount;
+  }
+
+  // --- her key ring: the data key wrapped by her PIN and by the server's device key ---
+
+  function base64urlBytes(text) {
+    var padded = text.replace(/-/g, "+").replace(/_/g, "/");
+    while (padded.length % 4) padded += "=";
+    return Uint8Array.from(global.atob(padded), function (c) { return c.charCodeAt(0); });
+  }
+
+  function serverKey(encoded) {
+    return subtle.importKey("raw", base64urlBytes(encoded), { name: "AES-GCM" }, false, [
+      "wrapKey",
+      "unwrapKey",
+    ]);
+  }
+
+  async function pinKey(pin, salt, iterations) {
+    var material = await subtle.importKey("raw", encoder.encode(pin), "PBKDF2", false, ["deriveKey"]);
+    return subtle.deriveKey(
+      { name: "PBKDF2", salt: salt, iterations: iterations, hash: "SHA-256" },
+      material,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["wrapKey", "unwrapKey"]
+    );
+  }
+
+  async function wrap(dataKey, wrappingKey, place) {
+    var iv = global.crypto.getRandomValues(new Uint8Array(12));
+    var data = await subtle.wrapKey("raw", dataKey, wrappingKey, {
+      name: "AES-GCM", iv: iv, additionalData: encoder.encode(place),
+    });
+    return { iv: iv, data: new Uint8Array(data) };
+  }
+
+  function unwrap(box, wrappingKey, place, extractable) {
+    return subtle.unwrapKey(
+      "raw",
+      box.data,
+      wrappingKey,
+      { name: "AES-GCM", iv: box.iv, additionalData: encoder.encode(place) },
+      { name: "AES-GCM", length: 256 },
+      extractable,
+      ["encrypt", "decrypt"]
+    );
+  }
+
+  async function ring(userId) {
+    var db = await open();
+    return (await db.get("keys", userId)) || null;
+  }
+
+  async function putRing(row) {
+    var db = await open();
+    await db.put("keys", row);
+  }
+
+  var keys = {
+    MAX_PIN_TRIES: MAX_PIN_TRIES,
+    PIN_ITERATIONS: PIN_ITERATIONS,
+    ring: ring,
+    all: async function () {
+      var db = await open();
+      return db.getAll("keys");
+    },
+    // a new data key for her on this phone, wrapped by the server's key (no PIN yet);
+    // resolves with the key, non-extractable, for memory
+    create: async function (userId, deviceKey, settings) {
+      var dataKey = await subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+      var server = await wrap(dataKey, await serverKey(deviceKey), "server|" + userId);
+      await putRing({
+        userId: userId,
+        deviceId: await deviceId(),
+        salt: global.crypto.getRandomValues(new Uint8Array(16)),
+        iterations: PIN_ITERATIONS,
+        pin: null,
+        server: server,
+        failures: 0,
+        lockAfterMinutes: settings.lockAfterMinutes,
       });
+      return unwrap(server, await serverKey(deviceKey), "server|" + userId, false);
+    },
+    // her key opened with the server's device key (a full sign-in), or null when that key
+    // no longer opens it (destroyed and minted anew)
+    openWithServer: async function (userId, deviceKey, settings) {
+      var row = await ring(userId);
+      if (!row || !row.server) return null;
+      try {
+        var key = await unwrap(row.server, await serverKey(deviceKey), "server|" + userId, false);
+        await putRing(Object.assign({}, row, { lockAfterMinutes: settings.lockAfterMinutes }));
+        return key;
+      } catch (error) {
+        return null;
+      }
+    },
+    // her PIN wraps the key (first sign-in here, or a new PIN after a full sign-in);
+    // a fresh salt every time
+    setPin: async function (userId, deviceKey, pin) {
+      var row = await ring(userId);
+      var dataKey = await unwrap(row.server, await serverKey(deviceKey), "server|" + userId, true);
+      var salt = global.crypto.getRandomValues(new Uint8Array(16));
+      var wrapped = await wrap(dataKey, await pinKey(pin, salt, PIN_ITERATIONS), "pin|" + userId);
+      await putRing(Object.assign({}, row, {
+        salt: salt, iterations: PIN_ITERATIONS, pin: wrapped, failures: 0,
+      }));
+    },
+    // {key} on the right PIN; {tries} left on a wrong one; {dropped} after the last try
+    openWithPin: async function (userId, pin) {
+      var row = await ring(userId);
+      if (!row || !row.pin) return { dropped: true };
+      var wrapping = await pinKey(pin, row.salt, row.iterations);
+      try {
+        var key = await unwrap(row.pin, wrapping, "pin|" + userId, false);
+        if (row.failures) await putRing(Object.assign({}, row, { failures: 0 }));
+        return { key: key };
+      } catch (error) {
+        var failures = (row.failures || 0) + 1;
+        var dropped = failures >= MAX_PIN_TRIES;
+        await putRing(Object.assign({}, row, {
+          failures: dropped ? 0 : failures,
+          pin: dropped ? null : row.pin,
+        }));
+        return dropped ? { dropped: true } : { tries: MAX_PIN_TRIES - failures };
+      }
+    },
+    // she forgot it: only a full sign-in opens her store from here on
+    dropPin: async function (userId) {
+      var row = await ring(userId);
+      if (row) await putRing(Object.assign({}, row, { pin: null, failures: 0 }));
     },
   };
 
   global.CloverStore = {
     getMeta: getMeta,
     setMeta: setMeta,
+    deviceId: deviceId,
     forgetPages: forgetPages,
     drafts: drafts,
     useUser: useUser,
@@ -313,6 +604,13 @@
     downloadedAt: downloadedAt,
     setDownloadedAt: setDownloadedAt,
     forgetUser: forgetUser,
+    wipeUser: wipeUser,
+    sealLegacy: sealLegacy,
     outbox: outbox,
+    keys: keys,
+    setKey: setKey,
+    heldKey: heldKey,
+    clearKey: clearKey,
+    hasKey: hasKey,
   };
 })(self);

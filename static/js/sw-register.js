@@ -22,8 +22,13 @@
   }
 
   // the first install takes control quietly; only an update the officer asked for reloads
+  // (the new worker is handed the key this page holds first, so she stays unlocked)
   navigator.serviceWorker.addEventListener("controllerchange", function () {
-    if (asked) window.location.reload();
+    if (!asked) return;
+    var handOver = window.CloverLock ? window.CloverLock.handOver(navigator.serviceWorker.controller) : null;
+    Promise.resolve(handOver).catch(function () { return null; }).then(function () {
+      window.location.reload();
+    });
   });
 
   function watch(registration) {

@@ -5,11 +5,15 @@
 // with the shell, and the worker reads it from its own cache.
 //
 // The app shell (no personal data) lives in Cache Storage. Personal pages live only in
-// the offline store (IndexedDB, offline-store.js), under the user who downloaded them.
+// the offline store (IndexedDB, offline-store.js), under the user who downloaded them,
+// sealed under her data key. The worker holds that key in memory (the vault below), hands
+// it to her pages while unlocked, and keeps it while locked so the outbox still syncs;
+// locked, or without the key, every page of hers is the lock page (lock.js).
 // ("use strict" comes first in what the server sends, ahead of CLOVER_SHELL)
 /* global CloverStore, CloverOutbox, CloverSync, CloverContract */
 
 importScripts(
+  "/static/js/idb-8.0.4.min.js",
   "/static/js/contract.js",
   "/static/js/offline-store.js",
   "/static/js/outbox.js",
@@ -65,9 +69,86 @@ self.addEventListener("activate", function (event) {
   );
 });
 
+// her key in memory only: {userId, key, lockAfterMs, locked, lastActive}
+var vault = { userId: null, key: null, lockAfterMs: 5 * 60000, locked: false, lastActive: 0 };
+// a full sign-in a moment ago: her pages load, and get her key from the server
+var signedInAt = 0;
+var FRESH_SIGN_IN_MS = 2 * 60000;
+var LOCK_PAGE = "/offline/lock";
+// pages with nothing of hers on them open while locked
+var OPEN_WHILE_LOCKED = ["/auth/", LOCK_PAGE, SHELL.offline];
+
+function idle() {
+  if (vault.key && Date.now() - vault.lastActive > vault.lockAfterMs) vault.locked = true;
+  return vault.locked;
+}
+
+function forgetVault() {
+  vault = { userId: null, key: null, lockAfterMs: vault.lockAfterMs, locked: false, lastActive: 0 };
+  CloverStore.clearKey();
+}
+
+function syncNow(userId) {
+  return CloverStore.getMeta("token:" + userId).then(function (token) {
+    return CloverSync.run(userId, token);
+  }).catch(function () { return null; });
+}
+
 self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+  var data = event.data || {};
+  var port = event.ports && event.ports[0];
+  function reply(value) { if (port) port.postMessage(value); }
+  if (data.type === "SKIP_WAITING") {
+    self.skipWaiting();
+  } else if (data.type === "clover:vault?") {
+    var open = vault.key && vault.userId === data.userId && !idle();
+    if (open) vault.lastActive = Date.now();
+    reply(open ? { key: vault.key, lockAfterMs: vault.lockAfterMs } : { locked: Boolean(vault.key) });
+  } else if (data.type === "clover:vault" && data.userId && data.key) {
+    vault = {
+      userId: data.userId,
+      key: data.key,
+      lockAfterMs: data.lockAfterMs || vault.lockAfterMs,
+      locked: false,
+      lastActive: Date.now(),
+    };
+    signedInAt = 0;
+    CloverStore.setKey(data.userId, data.key);
+    reply({ ok: true });
+    // unlocked: what waited in the outbox goes now
+    event.waitUntil(syncNow(data.userId));
+  } else if (data.type === "clover:lock") {
+    if (vault.key) vault.locked = true;
+    reply({ ok: true });
+  } else if (data.type === "clover:forget") {
+    if (!data.userId || data.userId === vault.userId) forgetVault();
+    reply({ ok: true });
+  } else if (data.type === "clover:active") {
+    if (vault.key && !idle()) vault.lastActive = Date.now();
+  }
 });
+
+// should this navigation get the lock page instead?
+function mustLock(url) {
+  if (OPEN_WHILE_LOCKED.some(function (path) { return url.pathname.indexOf(path) === 0; })) {
+    return Promise.resolve(false);
+  }
+  if (signedInAt && Date.now() - signedInAt < FRESH_SIGN_IN_MS) return Promise.resolve(false);
+  return CloverStore.currentUser().then(function (userId) {
+    if (!userId) return false;
+    if (vault.key && vault.userId === userId && !idle()) {
+      vault.lastActive = Date.now();
+      return false;
+    }
+    return CloverStore.keys.ring(userId).then(function (ring) { return Boolean(ring); });
+  }).catch(function () { return false; });
+}
+
+function lockPage() {
+  return caches.match(LOCK_PAGE, { cacheName: CACHE_NAME }).then(function (cached) {
+    return cached || fetch(LOCK_PAGE, { credentials: "omit" });
+  }).catch(lastResort);
+}
 
 // a saved page carries the same security headers the server sent with the shell
 var SECURITY_HEADERS = [
@@ -124,12 +205,15 @@ function navigate(request) {
   var fallback = function () {
     return Promise.resolve(shellPage(url)).then(function (page) { return page || savedCopy(url); });
   };
-  return fetch(request).then(
-    function (response) {
-      return UNREACHABLE.has(response.status) ? fallback() : response;
-    },
-    fallback
-  );
+  return mustLock(url).then(function (locked) {
+    if (locked) return lockPage();
+    return fetch(request).then(
+      function (response) {
+        return UNREACHABLE.has(response.status) ? fallback() : response;
+      },
+      fallback
+    );
+  });
 }
 
 // a navigation cannot be given an abort signal: race it against a timer instead
@@ -176,7 +260,13 @@ function postForm(request, url) {
     .catch(function () { return null; })
     .then(function (form) {
       if (form) return postOrQueue(request);
-      return fetch(request).catch(function () {
+      if (url.pathname === "/auth/logout") forgetVault();
+      return fetch(request).then(function (response) {
+        // a sign-in step that moved on (a redirect): a full sign-in, just now
+        var signIn = ["/auth/login", "/auth/second-factor", "/auth/enrol"].indexOf(url.pathname) >= 0;
+        if (signIn && response.type === "opaqueredirect") signedInAt = Date.now();
+        return response;
+      }).catch(function () {
         return offlinePage().then(function (page) { return page || lastResort(); });
       });
     });
@@ -208,7 +298,8 @@ self.addEventListener("sync", function (event) {
   if (event.tag !== CloverOutbox.SYNC_TAG) return;
   event.waitUntil(
     CloverStore.currentUser().then(function (userId) {
-      if (!userId) return null;
+      // locked with no key in memory: the outbox goes at her next unlock
+      if (!userId || !CloverStore.hasKey(userId)) return null;
       return CloverStore.getMeta("token:" + userId).then(function (token) {
         return CloverSync.run(userId, token);
       });

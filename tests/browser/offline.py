@@ -38,8 +38,15 @@ def wait_for_control(page) -> None:
 _spent_steps: dict[tuple[str, str], int] = {}
 
 
-def sign_in(page, base, username, *, password=DEMO_PASSWORD, totp_secret=DEMO_TOTP_SECRET):
-    """Sign in (by default as a demo user) and land on Today, giving her code when asked."""
+# the PIN the helpers set on the phone at a first sign-in there
+PIN = "246810"
+# where lock.js says the page stands: "open", or the lock page's mode
+LOCK_STATE = "() => document.documentElement.dataset.lock || ''"
+
+
+def sign_in(page, base, username, *, password=DEMO_PASSWORD, totp_secret=DEMO_TOTP_SECRET, pin=PIN):
+    """Sign in (by default as a demo user) and land on Today, giving her code when asked
+    and setting her PIN when this phone asks for one (her first sign-in here)."""
     page.goto(f"{base}/auth/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
@@ -51,6 +58,38 @@ def sign_in(page, base, username, *, password=DEMO_PASSWORD, totp_secret=DEMO_TO
         page.get_by_label("验证码").fill(unspent_code(page, base, username, totp_secret))
         page.get_by_role("button", name="继续").click()
     expect(today).to_be_visible()
+    settle_lock(page, pin)
+
+
+def signed_in(page, pin=PIN) -> None:
+    """After a sign-in by hand: on Today, with her offline store open (her PIN set)."""
+    expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
+    settle_lock(page, pin)
+
+
+def settle_lock(page, pin=PIN) -> None:
+    """A field role's page opens her offline store: wait until it is open, setting the PIN
+    first when the lock page asks for one."""
+    if page.locator("body[data-offline-copy]").count() == 0:
+        return
+    page.wait_for_function(f"() => ['open', 'page-setup'].includes(({LOCK_STATE})())")
+    if page.evaluate(LOCK_STATE) == "page-setup":
+        set_pin(page, pin)
+        expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
+        page.wait_for_function(f"() => ({LOCK_STATE})() === 'open'")
+
+
+def set_pin(page, pin=PIN) -> None:
+    """On the lock page in its setup mode: the PIN, twice."""
+    page.get_by_label("PIN 码", exact=True).fill(pin)
+    page.get_by_label("再次输入 PIN 码").fill(pin)
+    page.get_by_role("button", name="保存 PIN 码").click()
+
+
+def unlock(page, pin=PIN) -> None:
+    """On the lock page: her PIN opens Clover again."""
+    page.get_by_label("PIN 码", exact=True).fill(pin)
+    page.get_by_role("button", name="解锁").click()
 
 
 def unspent_code(page, base, username, secret) -> str:

@@ -140,7 +140,7 @@ def test_another_user_never_gets_the_first_users_pages(page, context, live_serve
     # her session ends without signing out (expired, cookie gone): the sign-in page shows
     context.clear_cookies()
     page.goto(f"{live_server}/")
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
     context.set_offline(True)
     page.goto(f"{live_server}/")
     expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
@@ -169,7 +169,7 @@ def test_signing_out_forgets_the_users_pages(page, context, live_server, demo):
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="设置").click()
     expect(page.locator("[data-offline-panel]")).to_contain_text("离线副本保存于")
     page.get_by_role("button", name="退出登录").click()
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
     assert stored_urls(page, officer.id) == []
     assert page.evaluate("CloverStore.currentUser()") is None
     context.set_offline(True)

@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.offline import signed_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -22,6 +23,7 @@ def test_officer_finds_a_person_by_pinyin_initials_and_opens_her_ledger(page, li
     page.get_by_label("用户名").fill("officer1")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    signed_in(page)
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="帮扶对象").click()
     expect(page.get_by_role("heading", name="帮扶对象", level=1)).to_be_visible()
     rows = page.locator("#people-results .person-row")
@@ -66,6 +68,7 @@ def test_supervisor_reveals_an_id_number_in_place(page, live_server, world):
     page.get_by_label("用户名").fill("supervisor")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    signed_in(page)
     page.goto(f"{live_server}/people/{person.id}")
     expect(page.locator("#id-number")).to_contain_text(number[:3] + "*" * 11 + number[-4:])
     page.get_by_role("button", name="显示完整号码").click()

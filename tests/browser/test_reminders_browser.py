@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from app.models import Reminder
 from app.reminders.keys import b64url_decode, generate_keys
 from app.reminders.messages import message_for
+from tests.browser.offline import signed_in
 from tests.reminders.conftest import SUBJECT
 from tests.reminders.standins import PushServiceStandIn
 
@@ -94,6 +95,7 @@ def sign_in(page, live_server, username="officer1"):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill("correct-horse-battery")
     page.get_by_role("button", name="登录").click()
+    signed_in(page)
     expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
 
 

@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.offline import signed_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -19,6 +21,7 @@ def test_officer_signs_in_sees_today_in_chinese_then_switches_to_english(page, l
     page.get_by_label("用户名").fill("officer1")
     page.get_by_label("密码").fill("clover-demo-2026")
     page.get_by_role("button", name="登录").click()
+    signed_in(page)
 
     expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from app.models import Visit
 from app.types import utcnow
+from tests.browser.offline import signed_in
 from tests.conftest import PASSWORD
 from tests.factories import make_person
 
@@ -53,6 +54,7 @@ def sign_in(page, live_server):
     page.get_by_label("用户名").fill("officer1")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    signed_in(page)
     expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
 
 

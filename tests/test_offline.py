@@ -192,7 +192,8 @@ def test_an_officer_keeps_only_her_open_caseload(client, auth, caseloads, db):
     kinds = {page["kind"] for page in body["pages"]}
     assert kinds == {"today", "people", "ledger", "visit_form"}
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "offline_pages")).one()
-    assert event.user_id == users["officer"].id and event.details == {"pages": 6}
+    assert event.user_id == users["officer"].id
+    assert event.details == {"pages": 6, "people": sorted(str(person_id) for person_id in mine)}
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import update
+from sqlmodel import select, update
 
 from app.models import Assignment, AuditEvent, Person
 from app.people.assignment import assign, change_status
@@ -36,7 +36,9 @@ def test_without_a_cursor_she_gets_her_whole_open_caseload(
         assert answer["full"] is True and answer["removed"] == []
         assert answer["people"] == [str(mine.id)]
         assert str(closed.id) not in answer["people"]
-    assert count(db, AuditEvent, AuditEvent.action == "sync_pull") == 2
+    pulls = db.exec(select(AuditEvent).where(AuditEvent.action == "sync_pull")).all()
+    # each pull names the people whose pages it sent
+    assert [event.details["people"] for event in pulls] == [[str(mine.id)]] * 2
 
 
 def _encoded(text: str) -> str:

@@ -27,8 +27,9 @@ def offline_page_list():
     require(current_user, Action.offline_copy)
     db = get_session()
     listing = offline_pages(session=db, user=current_user)
-    audit.record(
-        db, user=current_user, action="offline_pages", details={"pages": len(listing["pages"])}
-    )
+    # every read of a person is attributable: whose pages this phone is told to keep
+    people = sorted({page["person_id"] for page in listing["pages"] if "person_id" in page})
+    details = {"pages": len(listing["pages"]), "people": people}
+    audit.record(db, user=current_user, action="offline_pages", details=details)
     db.commit()
     return jsonify(user_id=str(current_user.id), generated_at=utcnow().isoformat(), **listing)

@@ -65,7 +65,8 @@ def pull():
     except BadCursor:
         message = _("This sync cursor is not valid. Pull again without one.")
         return jsonify(error="bad_request", message=message), 400
-    details = {"people": len(changes["people"]), "full": changes["full"]}
+    # every read of a person is attributable: which people's pages this pull named
+    details = {"people": changes["people"], "removed": changes["removed"], "full": changes["full"]}
     audit.record(db, user=current_user, action="sync_pull", details=details)
     db.commit()
     return jsonify(changes)

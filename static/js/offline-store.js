@@ -509,9 +509,17 @@
     return (await db.get("keys", userId)) || null;
   }
 
-  async function putRing(row) {
+  // change some fields of her ring in one transaction (another page may change others);
+  // changes may be a function of the ring as stored
+  async function updateRing(userId, changes) {
     var db = await open();
-    await db.put("keys", row);
+    var tx = db.transaction("keys", "readwrite");
+    var row = await tx.store.get(userId);
+    if (row) {
+      await tx.store.put(Object.assign({}, row, typeof changes === "function" ? changes(row) : changes));
+    }
+    await tx.done;
+    return row || null;
   }
 
   var keys = {
@@ -527,7 +535,7 @@
     create: async function (userId, deviceKey, settings) {
       var dataKey = await subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
       var server = await wrap(dataKey, await serverKey(deviceKey), "server|" + userId);
-      await putRing({
+      var fresh = {
         userId: userId,
         deviceId: await deviceId(),
         salt: global.crypto.getRandomValues(new Uint8Array(16)),
@@ -536,7 +544,14 @@
         server: server,
         failures: 0,
         lockAfterMinutes: settings.lockAfterMinutes,
-      });
+      };
+      // another page made hers meanwhile: that one stays, never two keys for one store
+      var db = await open();
+      var tx = db.transaction("keys", "readwrite");
+      var existing = await tx.store.get(userId);
+      if (!existing) await tx.store.put(fresh);
+      await tx.done;
+      if (existing) server = existing.server;
       return unwrap(server, await serverKey(deviceKey), "server|" + userId, false);
     },
     // her key opened with the server's device key (a full sign-in), or null when that key
@@ -546,7 +561,7 @@
       if (!row || !row.server) return null;
       try {
         var key = await unwrap(row.server, await serverKey(deviceKey), "server|" + userId, false);
-        await putRing(Object.assign({}, row, { lockAfterMinutes: settings.lockAfterMinutes }));
+        await updateRing(userId, { lockAfterMinutes: settings.lockAfterMinutes });
         return key;
       } catch (error) {
         return null;
@@ -559,9 +574,7 @@
       var dataKey = await unwrap(row.server, await serverKey(deviceKey), "server|" + userId, true);
       var salt = global.crypto.getRandomValues(new Uint8Array(16));
       var wrapped = await wrap(dataKey, await pinKey(pin, salt, PIN_ITERATIONS), "pin|" + userId);
-      await putRing(Object.assign({}, row, {
-        salt: salt, iterations: PIN_ITERATIONS, pin: wrapped, failures: 0,
-      }));
+      await updateRing(userId, { salt: salt, iterations: PIN_ITERATIONS, pin: wrapped, failures: 0 });
     },
     // {key} on the right PIN; {tries} left on a wrong one; {dropped} after the last try
     openWithPin: async function (userId, pin) {
@@ -570,22 +583,20 @@
       var wrapping = await pinKey(pin, row.salt, row.iterations);
       try {
         var key = await unwrap(row.pin, wrapping, "pin|" + userId, false);
-        if (row.failures) await putRing(Object.assign({}, row, { failures: 0 }));
+        if (row.failures) await updateRing(userId, { failures: 0 });
         return { key: key };
       } catch (error) {
-        var failures = (row.failures || 0) + 1;
-        var dropped = failures >= MAX_PIN_TRIES;
-        await putRing(Object.assign({}, row, {
-          failures: dropped ? 0 : failures,
-          pin: dropped ? null : row.pin,
-        }));
-        return dropped ? { dropped: true } : { tries: MAX_PIN_TRIES - failures };
+        var failures = 0;
+        await updateRing(userId, function (stored) {
+          failures = (stored.failures || 0) + 1;
+          return failures >= MAX_PIN_TRIES ? { failures: 0, pin: null } : { failures: failures };
+        });
+        return failures >= MAX_PIN_TRIES ? { dropped: true } : { tries: MAX_PIN_TRIES - failures };
       }
     },
     // she forgot it: only a full sign-in opens her store from here on
-    dropPin: async function (userId) {
-      var row = await ring(userId);
-      if (row) await putRing(Object.assign({}, row, { pin: null, failures: 0 }));
+    dropPin: function (userId) {
+      return updateRing(userId, { pin: null, failures: 0 });
     },
   };
 

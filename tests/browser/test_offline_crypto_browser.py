@@ -216,3 +216,86 @@ def test_sign_out_leaves_nothing_and_a_deactivated_phone_is_wiped(page, context,
     store = dump(page)
     assert store["pages"] == [] and store["outbox"] == [] and store["keys"] == []
     assert in_clear(store, caseload_words(demo, other)) == []
+
+
+# the store as the previous version of Clover left it on a phone: version 2, clear text
+LEGACY_STORE = """async ([userId, item, person]) => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("clover", 2);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      const pages = db.createObjectStore("pages", { keyPath: ["userId", "url"] });
+      pages.createIndex("byUser", "userId");
+      const outbox = db.createObjectStore("outbox", { keyPath: "id" });
+      outbox.createIndex("byUser", "userId");
+      outbox.createIndex("byUserCreated", ["userId", "createdAt"]);
+      db.createObjectStore("meta", { keyPath: "key" });
+      db.createObjectStore("drafts", { keyPath: ["userId", "key"] });
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const tx = db.transaction(["outbox", "drafts", "pages", "meta"], "readwrite");
+  tx.objectStore("outbox").put(item);
+  const notes = item.payload.data.notes;
+  tx.objectStore("drafts").put({ userId, key: "visit:old", value: { fields: { notes } } });
+  const html = "<h1>" + person.name + "</h1>";
+  const url = "/people/" + person.id;
+  tx.objectStore("pages").put({ userId, url, html, savedAt: item.createdAt });
+  tx.objectStore("meta").put({ key: "currentUser", value: userId });
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+}"""
+
+
+def test_an_older_clear_text_store_is_sealed_without_losing_its_outbox(page, live_server, demo):
+    officer, person = first_person(demo, "officer1")
+    note = "旧版本留在手机上的回访"
+    visit_id = "7d0e6a52-93b1-4c55-9a59-3c1f0b2e8d41"
+    item = {
+        "id": visit_id,
+        "userId": str(officer.id),
+        "kind": "visit.create",
+        "payload": {
+            "id": visit_id,
+            "type": "visit.create",
+            "record_id": visit_id,
+            "base_version": None,
+            "data": {
+                "person_id": str(person.id),
+                "kind": "phone_consultation",
+                "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+                "notes": note,
+            },
+        },
+        "createdAt": "2026-01-05T08:00:00.000Z",
+        "state": "waiting",
+        "attempts": 0,
+        "lastError": None,
+    }
+    # a page of the site with no script of Clover's on it: the old store is made there
+    page.goto(f"{live_server}/static/icons/clover.svg")
+    page.evaluate(
+        LEGACY_STORE, [str(officer.id), item, {"id": str(person.id), "name": person.name}]
+    )
+    # the held-back push keeps the item on the phone until it is sealed
+    page.context.route("**/api/v1/sync/push", lambda route: route.fulfill(status=503))
+    sign_in(page, live_server, "officer1")
+    page.wait_for_function(
+        """() => new Promise((resolve) => {
+          const request = indexedDB.open("clover");
+          request.onsuccess = () => {
+            const db = request.result;
+            const rows = db.transaction("outbox").objectStore("outbox").getAll();
+            rows.onsuccess = () => { resolve(rows.result.every((row) => row.box)); db.close(); };
+          };
+        })"""
+    )
+    store = dump(page)
+    assert in_clear(store, [note, person.name]) == []
+    (kept,) = offline.outbox(page, officer.id)
+    assert kept["id"] == visit_id and kept["payload"]["data"]["notes"] == note
+    page.context.unroute("**/api/v1/sync/push")
+    page.evaluate("() => window.CloverSyncNow()")
+    wait_for_outbox(page, officer.id, 0)
+    assert [v.notes for v in visits_with(demo, visit_id)] == [note]

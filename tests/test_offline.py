@@ -125,7 +125,7 @@ def test_service_worker_is_served_from_the_root(client):
     assert re.fullmatch(r"[0-9a-f]{16}", shell["version"])
     assert shell["offline"] == "/offline"
     assert shell["contract"] == "/offline/contract.json"
-    shell_pages = ["/offline", "/outbox", "/offline/contract.json"]
+    shell_pages = ["/offline", "/outbox", "/offline/lock", "/offline/contract.json"]
     assert shell["precache"] == [f"/static/{name}" for name in SHELL_FILES] + shell_pages
     assert '"/static/js/contract.js",\n  "/static/js/offline-store.js",' in response.text
 

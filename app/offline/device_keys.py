@@ -26,6 +26,7 @@ from app import audit
 from app.crypto import get_cipher
 from app.db import get_session
 from app.models import DeviceKey, Unit, User, UserSession
+from app.policy import Action, require
 from app.types import utcnow
 from app.web import json_body
 
@@ -71,7 +72,10 @@ def _device_id(value) -> uuid.UUID:
 
 
 def _fresh_session() -> UserSession:
-    """This request's session, if a full sign-in started it a moment ago; else 403."""
+    """This request's session, if a full sign-in started it a moment ago; else 403.
+
+    Only the roles that keep a caseload on the phone have a store to open."""
+    require(current_user, Action.offline_copy)
     row = g.get("user_session")
     if row is None or utcnow() - row.created_at > HAND_OVER_WITHIN:
         abort(403)

@@ -166,6 +166,20 @@ SCHEMAS = {
         "required": ["id", "label"],
         "properties": {"id": UUID, "label": {"type": "string"}},
     },
+    "DeviceKeyRequest": {
+        "type": "object",
+        "required": ["device_id"],
+        "properties": {"device_id": UUID},
+    },
+    "DeviceKey": {
+        "type": "object",
+        "required": ["device_id", "key", "lock_after_minutes"],
+        "properties": {
+            "device_id": UUID,
+            "key": {"type": "string", "description": "32 random bytes, base64url."},
+            "lock_after_minutes": {"type": "integer", "minimum": 1},
+        },
+    },
 }
 
 CSRF_HEADER = {
@@ -228,6 +242,30 @@ PATHS = {
             "The pages of her caseload to keep on this phone.",
             {"200": _json("OfflinePages", "Today, the people list and the ledgers."), "403": ERROR},
         )
+    },
+    "/api/v1/device-key": {
+        "post": _operation(
+            "This phone's key to her offline store, bound to this session.",
+            {
+                "200": _json("DeviceKey", "The key, and the minutes of idle before the app locks."),
+                "400": _json("Error", "No device id, or the CSRF token is missing or stale."),
+                "403": _json("Error", "Not a role with an offline store, or no fresh sign-in."),
+            },
+            parameters=[CSRF_HEADER],
+            requestBody=_body("DeviceKeyRequest"),
+        ),
+        "get": _operation(
+            "The key this session was handed before, again.",
+            {
+                "200": _json("DeviceKey", "The same key."),
+                "400": _json("Error", "No device id."),
+                "403": _json("Error", "Not a role with an offline store, or no fresh sign-in."),
+                "404": _json("Error", "This session was handed no key for this device."),
+            },
+            parameters=[
+                {"name": "device_id", "in": "query", "required": True, "schema": UUID},
+            ],
+        ),
     },
     "/api/v1/push/subscriptions": {
         "post": _operation(

@@ -103,6 +103,8 @@ def test_a_supervisor_enrols_at_her_first_sign_in_and_gets_ten_recovery_codes(
     codes = shown_recovery_codes(answer.text)
     assert len(set(codes)) == 10
     assert 'href="/"' in answer.text
+    # a page no script keeps offline or navigates away from: it names nobody to them
+    assert "data-offline-copy" not in answer.text and "data-user-id" not in answer.text
     assert signed_in(client)
 
     head = fresh(db, head)

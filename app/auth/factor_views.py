@@ -53,6 +53,16 @@ def setup_view(user, secret: str) -> dict:
     }
 
 
+def show_recovery_codes(codes: list[str], next_url: str):
+    """Her new recovery codes, shown once.
+
+    Rendered as the app shell is (no user named to the page's scripts): the offline store
+    does not keep the page, and the phone's lock does not take her away to set a PIN
+    before she has written the codes down.
+    """
+    return render_template("auth/recovery_codes.html", codes=codes, next=next_url, app_shell=True)
+
+
 def _start_over():
     flash(_("Please sign in again."), "info")
     return redirect(url_for("auth.login"))
@@ -77,7 +87,7 @@ def enrol():
             form.code.errors.append(_(str(error)))
         else:
             done = complete_sign_in(user, next_url, method="totp_enrol")
-            return render_template("auth/recovery_codes.html", codes=codes, next=done.location)
+            return show_recovery_codes(codes, done.location)
     return render_template("auth/enrol.html", form=form, **setup_view(user, secret))
 
 

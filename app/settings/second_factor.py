@@ -11,7 +11,13 @@ from werkzeug.security import check_password_hash
 
 from app import audit
 from app.auth import totp
-from app.auth.factor_views import CodeForm, ConfirmPasswordForm, setup_secret, setup_view
+from app.auth.factor_views import (
+    CodeForm,
+    ConfirmPasswordForm,
+    setup_secret,
+    setup_view,
+    show_recovery_codes,
+)
 from app.auth.throttle import sign_in_limit
 from app.db import get_session
 from app.settings import bp
@@ -48,9 +54,7 @@ def second_factor():
         return _page(code_form=form)
     db.commit()
     session.pop("totp_setup", None)
-    return render_template(
-        "auth/recovery_codes.html", codes=codes, next=url_for("settings.second_factor")
-    )
+    return show_recovery_codes(codes, url_for("settings.second_factor"))
 
 
 def _password_confirmed(form) -> bool:
@@ -74,9 +78,7 @@ def recovery_codes():
     codes = totp.new_recovery_codes(db, current_user, now=utcnow())
     audit.record(db, user=current_user, action="second_factor_recovery_codes", target=current_user)
     db.commit()
-    return render_template(
-        "auth/recovery_codes.html", codes=codes, next=url_for("settings.second_factor")
-    )
+    return show_recovery_codes(codes, url_for("settings.second_factor"))
 
 
 @bp.post("/second-factor/off")

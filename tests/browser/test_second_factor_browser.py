@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.offline import sign_in, unspent_code
+from tests.browser.offline import set_pin, settle_lock, sign_in, unspent_code
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -32,6 +32,19 @@ def password_step(page, base, username):
 def give_code(page, code):
     page.get_by_label("验证码").fill(code)
     page.get_by_role("button", name="继续").click()
+
+
+def arrive(page):
+    """On Today after a sign-in, with this phone's offline store opened (a PIN set when the
+    phone asks for one at her first sign-in here)."""
+    today = page.get_by_role("heading", name="今日", level=1)
+    setup = page.get_by_role("heading", name="为这部手机设置 PIN 码", level=1)
+    expect(today.or_(setup)).to_be_visible()
+    if setup.is_visible():
+        set_pin(page)
+    else:
+        settle_lock(page)
+    expect(today).to_be_visible()
 
 
 def sign_out(page, base):
@@ -64,9 +77,13 @@ def test_a_new_supervisor_enrols_signs_in_with_a_code_and_a_recovery_code_and_a_
     expect(page.get_by_role("heading", name="恢复码", level=1)).to_be_visible()
     codes = page.locator("[data-recovery-codes] code").all_inner_texts()
     assert len(set(codes)) == 10
+    # the page stays until she goes on: the phone's lock does not take her away to a PIN
+    page.wait_for_load_state("networkidle")
+    expect(page).to_have_url(f"{live_server}/auth/enrol")
+    expect(page.get_by_role("heading", name="恢复码", level=1)).to_be_visible()
     assert fits_the_phone(page)
     page.get_by_role("link", name="我已保存，继续").click()
-    expect(today).to_be_visible()
+    arrive(page)
     sign_out(page, live_server)
 
     # a sign-in with the code her app shows
@@ -75,7 +92,7 @@ def test_a_new_supervisor_enrols_signs_in_with_a_code_and_a_recovery_code_and_a_
     assert fits_the_phone(page)
     code = unspent_code(page, live_server, "head", secret)
     give_code(page, code)
-    expect(today).to_be_visible()
+    arrive(page)
     sign_out(page, live_server)
 
     # the same code again is refused: a code is good once
@@ -86,13 +103,13 @@ def test_a_new_supervisor_enrols_signs_in_with_a_code_and_a_recovery_code_and_a_
 
     # a recovery code lets her in instead, once
     give_code(page, codes[0])
-    expect(today).to_be_visible()
+    arrive(page)
     sign_out(page, live_server)
     password_step(page, live_server, "head")
     give_code(page, codes[0])
     expect(refused).to_be_visible()
     give_code(page, codes[1])
-    expect(today).to_be_visible()
+    arrive(page)
 
     # Settings: on, with eight codes left
     page.goto(f"{live_server}/settings/second-factor")

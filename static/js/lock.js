@@ -220,6 +220,22 @@
     });
   }
 
+  function startShell() {
+    return CloverStore.currentUser().then(function (userId) {
+      if (!userId) return null;
+      return ask({ type: "clover:vault?", userId: userId }).then(function (vault) {
+        if (vault && vault.key) {
+          unlocked(userId, vault.key, vault.lockAfterMs / 60000);
+          document.documentElement.dataset.lock = "open";
+          return null;
+        }
+        return CloverStore.keys.ring(userId).then(function (ring) {
+          if (ring) goToLock("");
+        });
+      });
+    });
+  }
+
   // --- the lock page ---
 
   function lockPage(page) {
@@ -345,9 +361,12 @@
     checkDevices().catch(function () { return null; });
     var page = document.querySelector("[data-lock-page]");
     if (page) return lockPage(page);
+    if (!window.indexedDB) return null;
+    // a shell page (the outbox, the offline page) names nobody: it reads as whoever is here
+    if (!("userId" in document.body.dataset)) return startShell();
     var userId = document.body.dataset.userId;
     // only the field roles keep a caseload on the phone, so only they have a PIN
-    if (!userId || !document.body.hasAttribute("data-offline-copy") || !window.indexedDB) return null;
+    if (!userId || !document.body.hasAttribute("data-offline-copy")) return null;
     return startPage(userId);
   }
 

@@ -156,7 +156,12 @@
     // and the worker forgets her key: it can seal no more of her pages
     CloverStore.setMeta("currentUser", null)
       .then(function () { return window.CloverLock ? window.CloverLock.forget(userId) : null; })
-      .then(function () { return window.CloverSync.settled(userId); })
+      .then(function () {
+        CloverStore.clearKey(true);
+        // a run still fetching can seal nothing now: wait for it a moment at most
+        var moment = new Promise(function (resolve) { setTimeout(resolve, 2000); });
+        return Promise.race([window.CloverSync.settled(userId), moment]);
+      })
       .then(function () { return CloverStore.forgetUser(userId); })
       .catch(function () { return null; })
       .then(function () { form.submit(); });

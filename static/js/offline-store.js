@@ -82,8 +82,9 @@
     ready.forEach(function (resolve) { resolve(); });
   }
 
-  function clearKey() {
-    held = { userId: null, key: null };
+  // closed: signing out, nothing more is sealed or opened here until a key is set again
+  function clearKey(closed) {
+    held = { userId: null, key: null, closed: Boolean(closed) };
   }
 
   function heldKey() {
@@ -100,11 +101,19 @@
     return error;
   }
 
-  // her key; a page waits until it is unlocked, the worker is told at once that it is not
+  // her key; a page waits a while for it (lock.js is fetching it), the worker is told at
+  // once that it is not there, and nobody reads under another user's key
+  var KEY_WAIT_MS = 15000;
   async function keyFor(userId) {
+    var deadline = Date.now() + KEY_WAIT_MS;
     while (!hasKey(userId)) {
-      if (!global.document) throw lockedError();
-      await new Promise(function (resolve) { waiting.push(resolve); });
+      if (!global.document || held.key || held.closed || Date.now() >= deadline) {
+        throw lockedError();
+      }
+      await new Promise(function (resolve) {
+        waiting.push(resolve);
+        setTimeout(resolve, 1000);
+      });
     }
     return held.key;
   }
@@ -388,6 +397,12 @@
     count: async function (userId) {
       var db = await open();
       return db.countFromIndex("outbox", "byUser", IDBKeyRange.only(userId));
+    },
+    // this user's item ids, oldest first: readable without her key
+    ids: async function (userId) {
+      var db = await open();
+      var rows = await db.getAllFromIndex("outbox", "byUserCreated", userRange(userId));
+      return rows.map(function (row) { return row.id; });
     },
     // only once the server has confirmed the item
     remove: async function (id) {

@@ -16,6 +16,7 @@ from tests.browser.offline import (
     outbox,
     record_offline,
     sign_in,
+    unlock,
     visits_with,
     wait_for_outbox,
     wait_until_saved,
@@ -114,6 +115,10 @@ def test_an_expired_session_keeps_the_outbox_until_she_signs_in(
     visit_id = record_offline(page, context, live_server, person, "一整天都没有信号")
     # a whole day offline: her session has expired on the server meanwhile
     page.clock.fast_forward("24:00:00")
+    # a day away: the app locked itself; her PIN opens it again, still offline
+    expect(page.get_by_role("heading", name="三叶草已锁定")).to_be_visible()
+    unlock(page)
+    expect(page.get_by_role("heading", name=person.name, level=1)).to_be_visible()
     idle = app.config["CLOVER_IDLE_FIELD"]
     app.config["CLOVER_IDLE_FIELD"] = timedelta(0)
     try:
@@ -153,9 +158,10 @@ def test_sign_out_with_waiting_items_and_another_user_on_the_phone(
     expect(dialog).to_contain_text("1")
     dialog.get_by_role("button", name="仍然退出").click()
     signed_out(page)
-    # her pages and drafts are gone from the phone; her outbox stays for her next sign-in
+    # her pages and drafts are gone from the phone; her outbox stays for her next sign-in,
+    # sealed: only its id can be read without her key
     assert page.evaluate("id => CloverStore.pageUrls(id)", str(officer.id)) == []
-    assert [item["id"] for item in outbox(page, officer.id)] == [visit_id]
+    assert page.evaluate("id => CloverStore.outbox.ids(id)", str(officer.id)) == [visit_id]
 
     context.unroute(PUSH)
     sent.clear()

@@ -230,18 +230,30 @@ def test_the_offline_store_keeps_each_users_outbox_in_order(page, live_server):
     result = page.evaluate(
         """async () => {
             const box = CloverStore.outbox;
+            // each user's items are sealed under her own key
+            const keys = {};
+            for (const user of ["u1", "u2"]) {
+                keys[user] = await crypto.subtle.generateKey(
+                    {name: "AES-GCM", length: 256}, false, ["encrypt", "decrypt"]);
+            }
+            const as = (user) => CloverStore.setKey(user, keys[user]);
+            as("u1");
             const refused = await box.put({userId: "u1", kind: "visit"}).then(
                 () => "stored", error => error.name);
             await box.put({id: "b", userId: "u1", kind: "visit", payload: {n: 2},
                            createdAt: "2026-01-02T00:00:00Z"});
             await box.put({id: "a", userId: "u1", kind: "person_edit", payload: {n: 1},
                            createdAt: "2026-01-01T00:00:00Z"});
+            as("u2");
             await box.put({id: "c", userId: "u2", kind: "visit", payload: {n: 3}});
+            as("u1");
             const first = await box.get("a");
             await box.put({...first, state: "attention", attempts: 1, lastError: "invalid"});
             const before = (await box.list("u1")).map(i => [i.id, i.state, i.attempts]);
             await box.remove("b");
-            return {refused, before, after: (await box.list("u1")).map(i => i.id),
+            const after = (await box.list("u1")).map(i => i.id);
+            as("u2");
+            return {refused, before, after,
                     counts: [await box.count("u1"), await box.count("u2")],
                     other: (await box.list("u2"))[0]};
         }"""

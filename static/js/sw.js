@@ -88,9 +88,13 @@ function forgetVault() {
   CloverStore.clearKey();
 }
 
+// what waited in the outbox while locked goes now (nothing waiting: the pages sync as usual)
 function syncNow(userId) {
-  return CloverStore.getMeta("token:" + userId).then(function (token) {
-    return CloverSync.run(userId, token);
+  return CloverStore.outbox.count(userId).then(function (count) {
+    if (!count) return null;
+    return CloverStore.getMeta("token:" + userId).then(function (token) {
+      return CloverSync.run(userId, token);
+    });
   }).catch(function () { return null; });
 }
 
@@ -115,7 +119,6 @@ self.addEventListener("message", function (event) {
     signedInAt = 0;
     CloverStore.setKey(data.userId, data.key);
     reply({ ok: true });
-    // unlocked: what waited in the outbox goes now
     event.waitUntil(syncNow(data.userId));
   } else if (data.type === "clover:lock") {
     if (vault.key) vault.locked = true;

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.offline import set_pin, settle_lock, sign_in, unspent_code
+from tests.browser.offline import LOCK_STATE, set_pin, sign_in, unspent_code
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -40,11 +40,13 @@ def arrive(page):
     today = page.get_by_role("heading", name="今日", level=1)
     setup = page.get_by_role("heading", name="为这部手机设置 PIN 码", level=1)
     expect(today.or_(setup)).to_be_visible()
+    # Today may show for a moment before the phone's lock fetches her key and sends her to
+    # set a PIN: wait until the page has stopped loading, then see where she is
+    page.wait_for_load_state("networkidle")
     if setup.is_visible():
         set_pin(page)
-    else:
-        settle_lock(page)
     expect(today).to_be_visible()
+    page.wait_for_function(f"() => ({LOCK_STATE})() === 'open'")
 
 
 def sign_out(page, base):

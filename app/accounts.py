@@ -48,6 +48,16 @@ def create_unit(session: Session, *, name: str) -> Unit:
     return unit
 
 
+def check_role_and_unit(session: Session, role: str, unit_id: uuid.UUID | None) -> None:
+    """A known role, and a unit that exists for everyone but an administrator."""
+    if role not in set(Role):
+        raise AccountError("role", N_("Unknown role."))
+    if role != Role.admin and unit_id is None:
+        raise AccountError("unit_id", N_("Everyone but an administrator belongs to a unit."))
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise AccountError("unit_id", N_("Unknown unit."))
+
+
 def create_user(
     session: Session,
     *,
@@ -68,12 +78,7 @@ def create_user(
     username = username.strip().lower()
     if not username or not username.replace("_", "").replace("-", "").isalnum():
         raise AccountError("username", N_("Use letters, digits, - and _ only."))
-    if role not in set(Role):
-        raise AccountError("role", N_("Unknown role."))
-    if role != Role.admin and unit_id is None:
-        raise AccountError("unit_id", N_("Everyone but an administrator belongs to a unit."))
-    if unit_id is not None and session.get(Unit, unit_id) is None:
-        raise AccountError("unit_id", N_("Unknown unit."))
+    check_role_and_unit(session, role, unit_id)
     problem = password_problem(password, username=username, environment=environment)
     if problem is not None:
         raise AccountError("password", problem)

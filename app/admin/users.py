@@ -12,7 +12,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from app import audit
-from app.accounts import N_, AccountError
+from app.accounts import N_, AccountError, check_role_and_unit
 from app.contract import StaleEdit
 from app.models import Person, PersonStatus, PushSubscription, Role, Unit, User, UserSession
 from app.people.assignment import assign
@@ -121,12 +121,7 @@ def _check_edit(session, actor, user, display_name, role, unit_id) -> None:
         raise AccountError("display_name", N_("Enter a name."))
     if len(display_name) > 120:
         raise AccountError("display_name", N_("This is too long."))
-    if role not in set(Role):
-        raise AccountError("role", N_("Unknown role."))
-    if role != Role.admin and unit_id is None:
-        raise AccountError("unit_id", N_("Everyone but an administrator belongs to a unit."))
-    if unit_id is not None and session.get(Unit, unit_id) is None:
-        raise AccountError("unit_id", N_("Unknown unit."))
+    check_role_and_unit(session, role, unit_id)
     if user.id == actor.id and role != user.role:
         raise AccountError("role", N_("You cannot change your own role."))
 

@@ -111,16 +111,32 @@ def attempt(
             return Attempt(None, Refusal.wrong)
         # her failures are cleared once she is in (`clear`), not yet: a second factor may follow
         return Attempt(user, None)
+    tries = record_failure(db, user, name, tries, reason="password", now=now, strangers=strangers)
+    return Attempt(None, refusal(tries, now) or Refusal.wrong)
+
+
+def record_failure(
+    db: Session,
+    user: User | None,
+    name: str,
+    tries: Tries,
+    *,
+    reason: str,
+    now: datetime,
+    strangers: Strangers | None = None,
+) -> Tries:
+    """One more failure in a row, a wrong password or code: counted, audited, and the
+    lock it brings audited too. An unknown username is counted among `strangers`."""
     tries = after_failure(tries, now)
     if user is None:
         strangers.put(name, tries)
     else:
         user.failed_logins, user.locked_until = tries.failures, tries.until
         db.add(user)
-    _audit(db, user, "login_failed", name, reason="password", failures=tries.failures)
+    _audit(db, user, "login_failed", name, reason=reason, failures=tries.failures)
     if tries.failures >= LOCK_AFTER:
         _audit(db, user, "login_locked", name, until=tries.until.isoformat())
-    return Attempt(None, refusal(tries, now) or Refusal.wrong)
+    return tries
 
 
 def clear(db: Session, user: User) -> None:

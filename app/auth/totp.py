@@ -241,17 +241,10 @@ def second_step(db: Session, user: User, typed: str, *, now: datetime) -> str | 
     elif use_recovery_code(db, user, typed, now=now):
         method = "recovery_code"
     if method is not None:
-        user.failed_logins, user.locked_until = 0, None
-        db.add(user)
+        lockout.clear(db, user)
         return method
-    tries = lockout.after_failure(lockout.Tries(user.failed_logins, user.locked_until), now)
-    user.failed_logins, user.locked_until = tries.failures, tries.until
-    db.add(user)
-    details = {"username": user.username, "reason": "second_factor", "failures": tries.failures}
-    audit.record(db, user=user, action="login_failed", details=details)
-    if tries.failures >= lockout.LOCK_AFTER:
-        until = {"username": user.username, "until": tries.until.isoformat()}
-        audit.record(db, user=user, action="login_locked", details=until)
+    tries = lockout.Tries(user.failed_logins, user.locked_until)
+    lockout.record_failure(db, user, user.username, tries, reason="second_factor", now=now)
     return None
 
 

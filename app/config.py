@@ -108,6 +108,8 @@ def load_config(instance_path: Path) -> dict:
         "CLOVER_BASE_URL": os.environ.get("CLOVER_BASE_URL", "").rstrip("/"),
         # seconds between in-process reminder runs; 0 (the default) leaves it to cron
         "CLOVER_REMINDER_LOOP": int(os.environ.get("CLOVER_REMINDER_LOOP", "0")),
+        # requests a reminder run has in flight at once (README "Reminders")
+        "CLOVER_REMINDER_WORKERS": max(1, int(os.environ.get("CLOVER_REMINDER_WORKERS", "8"))),
         "CLOVER_ENV": env,
         "SECRET_KEY": secret_key,
         # comma-separated Fernet keys, newest first, so old keys still decrypt after rotation

@@ -55,7 +55,7 @@ def queue_risk_alerts(*, session: Session, visit: Visit, author: User, now) -> l
         for supervisor in supervisors
     ]
     session.commit()
-    queued = [row for row in rows if claim(session, row)]
+    queued = claim(session, rows)
     if queued:
         audit.record(
             session,

@@ -1,25 +1,33 @@
 """Channels a reminder can travel by: Web Push, and an SMS gateway for units without push.
 
 A channel knows its targets (a user's devices, her phone number) and makes one delivery
-attempt at a time; the sender retries, logs every attempt and keeps the once-only ledger.
+attempt when asked, from any worker of the sender's pool; the sender retries, logs every
+attempt and keeps the once-only ledger.
 """
 
 import json
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import requests
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
+from requests.adapters import HTTPAdapter
 from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import Session, select
 
 from app.models import PushSubscription, User
 
 TIMEOUT_SECONDS = 10
+# push services a run keeps connections to (FCM, Mozilla, Apple, Microsoft...) and a gateway
+HOSTS_KEPT = 16
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,10 @@ class Channel(Protocol):
 
     def attempt(self, target: Target, message: Message) -> Attempt: ...
 
-    def settle(self, session: Session, target: Target, outcome: Outcome, at: datetime) -> None:
-        """Remember on the target how its last delivery went."""
+    def settle(
+        self, session: Session, outcomes: list[tuple[Target, Outcome]], at: datetime
+    ) -> None:
+        """Remember on each target how its last delivery went (no commit)."""
 
 
 def classify(status: int | None, detail: str = "", retry_after: str | None = None) -> Attempt:
@@ -94,14 +104,53 @@ def classify(status: int | None, detail: str = "", retry_after: str | None = Non
     return Attempt(Outcome.failed, status, detail)
 
 
+class VapidSigner:
+    """The VAPID `Authorization` header for a push service, signed once an hour, not per push.
+
+    pywebpush signs a new JWT for every message; one token per push service (its
+    audience) serves every message of the hour. A token is made at the start of its hour
+    and expires LIFETIME_SECONDS after it, so it always has 11 to 12 hours left (RFC 8292
+    allows at most 24).
+    """
+
+    WINDOW_SECONDS = 60 * 60
+    LIFETIME_SECONDS = 12 * 60 * 60
+
+    def __init__(self, *, private_key: str, subject: str, clock: Callable[[], float] = time.time):
+        self._vapid = Vapid.from_string(private_key)
+        self._subject = subject
+        self._clock = clock
+        self._tokens: dict[str, tuple[int, str]] = {}  # audience -> (window, header)
+        self._lock = threading.Lock()  # the workers of a pool share one signer
+
+    def header(self, endpoint: str) -> str:
+        url = urlsplit(endpoint)
+        audience = f"{url.scheme}://{url.netloc}"
+        now = int(self._clock())
+        window = now - now % self.WINDOW_SECONDS
+        with self._lock:
+            cached = self._tokens.get(audience)
+            if cached is None or cached[0] != window:
+                claims = {
+                    "sub": self._subject,
+                    "aud": audience,
+                    "exp": window + self.LIFETIME_SECONDS,
+                }
+                cached = (window, self._vapid.sign(claims)["Authorization"])
+                self._tokens[audience] = cached
+            return cached[1]
+
+
 class WebPushChannel:
-    """Web Push through pywebpush, signed with the server's VAPID key."""
+    """Web Push through pywebpush, signed with the server's VAPID key.
+
+    Thread-safe: the workers of a pool share the channel, its signer and its HTTP session.
+    """
 
     name = "webpush"
 
     def __init__(self, *, private_key: str, subject: str, http: requests.Session):
-        self._vapid = Vapid.from_string(private_key)
-        self._subject = subject
+        self._signer = VapidSigner(private_key=private_key, subject=subject)
         self._http = http
 
     def reaches(self) -> ColumnElement[bool]:
@@ -124,14 +173,16 @@ class WebPushChannel:
         ]
 
     def attempt(self, target: Target, message: Message) -> Attempt:
-        headers = {"Urgency": message.urgency, "Content-Type": "application/octet-stream"}
+        headers = {
+            "Authorization": self._signer.header(target.info["endpoint"]),
+            "Urgency": message.urgency,
+            "Content-Type": "application/octet-stream",
+        }
         try:
+            # no claims: pywebpush would sign them again; the signer's header goes as is
             response = webpush(
                 subscription_info=target.info,
                 data=json.dumps(message.payload(), ensure_ascii=False),
-                vapid_private_key=self._vapid,
-                # pywebpush writes aud and exp into this dict: a fresh one each time
-                vapid_claims={"sub": self._subject},
                 ttl=message.ttl,
                 timeout=TIMEOUT_SECONDS,
                 headers=headers,
@@ -148,15 +199,31 @@ class WebPushChannel:
             return classify(None, type(error).__name__)
         return classify(response.status_code)
 
-    def settle(self, session: Session, target: Target, outcome: Outcome, at: datetime) -> None:
-        key = uuid.UUID(target.key)
-        if outcome == Outcome.gone:
-            session.execute(delete(PushSubscription).where(PushSubscription.id == key))
-            return
-        column = "last_success_at" if outcome == Outcome.delivered else "last_failure_at"
-        session.execute(
-            update(PushSubscription).where(PushSubscription.id == key).values({column: at})
-        )
+    def settle(
+        self, session: Session, outcomes: list[tuple[Target, Outcome]], at: datetime
+    ) -> None:
+        """Forget gone subscriptions; stamp the others' last success or failure."""
+        keys: dict[str, list[uuid.UUID]] = {
+            "gone": [],
+            "last_success_at": [],
+            "last_failure_at": [],
+        }
+        for target, outcome in outcomes:
+            if outcome == Outcome.gone:
+                keys["gone"].append(uuid.UUID(target.key))
+            elif outcome == Outcome.delivered:
+                keys["last_success_at"].append(uuid.UUID(target.key))
+            else:
+                keys["last_failure_at"].append(uuid.UUID(target.key))
+        if gone := keys.pop("gone"):
+            session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+        for column, ids in keys.items():
+            if ids:
+                session.execute(
+                    update(PushSubscription)
+                    .where(PushSubscription.id.in_(ids))
+                    .values({column: at})
+                )
 
 
 def mask_phone(phone: str) -> str:
@@ -210,8 +277,19 @@ class SmsChannel:
             response.status_code, response.text[:300], response.headers.get("Retry-After")
         )
 
-    def settle(self, session: Session, target: Target, outcome: Outcome, at: datetime) -> None:
+    def settle(
+        self, session: Session, outcomes: list[tuple[Target, Outcome]], at: datetime
+    ) -> None:
         """A phone number is kept whatever happens: the user changes it in Settings."""
+
+
+def http_session(workers: int) -> requests.Session:
+    """One HTTP session for a run: kept-alive connections, as many per host as workers."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=HOSTS_KEPT, pool_maxsize=workers)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def build_channels(config, http: requests.Session) -> list[Channel]:

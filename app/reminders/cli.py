@@ -5,12 +5,11 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-import requests
 from flask import current_app
 from flask.cli import AppGroup
 
 from app.db import get_session
-from app.reminders.channels import build_channels
+from app.reminders.channels import build_channels, http_session
 from app.reminders.keys import read_keys, write_keys
 from app.reminders.sending import send_reminders
 from app.types import utcnow
@@ -48,11 +47,14 @@ def push_keys(force: bool) -> None:
 )
 def reminders_send(at: datetime | None) -> None:
     """Send the reminders due now, each at most once; safe to run every few minutes."""
-    with requests.Session() as http:
+    workers = current_app.config["CLOVER_REMINDER_WORKERS"]
+    with http_session(workers) as http:
         channels = build_channels(current_app.config, http)
         if not channels:
             click.echo("no channel is configured (run `flask push keys`, or set CLOVER_SMS_URL)")
-        summary = send_reminders(get_session(), now=at or utcnow(), channels=channels)
+        summary = send_reminders(
+            get_session(), now=at or utcnow(), channels=channels, workers=workers
+        )
     for (kind, status), count in sorted(summary.items()):
         click.echo(f"{kind}: {count} {status}")
     if not summary:

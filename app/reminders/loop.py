@@ -8,11 +8,10 @@ timer instead; running both is harmless, the ledger sends each reminder once.
 import logging
 import threading
 
-import requests
 from flask import Flask
 from sqlmodel import Session
 
-from app.reminders.channels import build_channels
+from app.reminders.channels import build_channels, http_session
 from app.reminders.sending import send_reminders
 from app.types import utcnow
 
@@ -20,15 +19,19 @@ log = logging.getLogger("clover.reminders")
 
 
 def _run_forever(app: Flask, every: int, stop: threading.Event) -> None:
+    workers = app.config["CLOVER_REMINDER_WORKERS"]
     while not stop.wait(every):
         try:
             with (
                 app.app_context(),
                 Session(app.extensions["clover_engine"], expire_on_commit=False) as session,
-                requests.Session() as http,
+                http_session(workers) as http,
             ):
                 summary = send_reminders(
-                    session, now=utcnow(), channels=build_channels(app.config, http)
+                    session,
+                    now=utcnow(),
+                    channels=build_channels(app.config, http),
+                    workers=workers,
                 )
             if summary:
                 log.info("reminders sent: %s", dict(summary))

@@ -4,99 +4,91 @@ The UNIQUE key on (user, kind, day, ref) is the once-only guarantee: a sender ow
 reminder only after its INSERT (or its UPDATE from pending) has committed, so two runs,
 a late run or two servers at the same moment cannot both send it. A sender that dies
 between the claim and the send loses that reminder rather than risk sending it twice.
-No database transaction stays open while a push service or gateway is called.
+
+The sends go through a bounded pool of threads (`app.reminders.pool`); claims and the
+delivery log stay on the calling thread and its session, in short transactions of
+results already in hand: none is open while a push service or gateway is called.
 """
 
-import logging
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.models import Reminder, ReminderDelivery, ReminderKind, ReminderStatus, User
-from app.reminders.channels import Attempt, Channel, Outcome, Target
+from app.reminders.channels import Channel, Outcome
 from app.reminders.messages import message_for
 from app.reminders.planning import plan_reminders
+from app.reminders.pool import Job, run_attempts
 from app.schedule import local_date
 from app.types import utcnow
 
-log = logging.getLogger("clover.reminders")
-
-MAX_ATTEMPTS = 3
-BASE_DELAY_SECONDS = 2.0
-MAX_DELAY_SECONDS = 60.0
+DEFAULT_WORKERS = 8
+CLAIM_BATCH = 500  # rows per INSERT: well under SQLite's and PostgreSQL's parameter limits
+LEDGER_KEY = ("user_id", "kind", "day", "ref")
 
 
-def backoff(attempt: int, retry_after: float | None) -> float:
-    """Seconds to wait before the next attempt: the service's Retry-After, else doubling."""
-    if retry_after is not None:
-        return min(retry_after, MAX_DELAY_SECONDS)
-    return min(BASE_DELAY_SECONDS * 2 ** (attempt - 1), MAX_DELAY_SECONDS)
+def claim(session: Session, reminders: list[Reminder]) -> list[Reminder]:
+    """Insert ledger rows; those another sender (or an earlier run) has are not ours to send.
 
-
-def claim(session: Session, reminder: Reminder) -> bool:
-    """Insert a ledger row; False when another sender (or an earlier run) already has it."""
-    session.add(reminder)
-    try:
+    The database decides, row by row (INSERT ... ON CONFLICT DO NOTHING RETURNING), and
+    the claim is committed before anything is sent. Rows go in key order so that two
+    senders inserting the same rows on PostgreSQL never wait on each other in a circle.
+    """
+    rows = sorted(reminders, key=lambda r: (str(r.user_id), r.kind, r.day, r.ref))
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    columns = [column.name for column in Reminder.__table__.columns]
+    mine: set[uuid.UUID] = set()
+    for start in range(0, len(rows), CLAIM_BATCH):
+        chunk = rows[start : start + CLAIM_BATCH]
+        statement = (
+            dialect.insert(Reminder)
+            .values([{name: getattr(row, name) for name in columns} for row in chunk])
+            .on_conflict_do_nothing(index_elements=LEDGER_KEY)
+            .returning(Reminder.id)
+        )
+        mine.update(session.execute(statement).scalars())
         session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
+    return [row for row in rows if row.id in mine]
 
 
 def claim_pending(
     session: Session, *, now: datetime, ids: list[uuid.UUID] | None = None
 ) -> list[Reminder]:
-    """Take over pending reminders (alerts held back by quiet hours) whose time has come."""
-    query = select(Reminder.id).where(
-        Reminder.status == ReminderStatus.pending, Reminder.not_before <= now
+    """Take over pending reminders (alerts held back by quiet hours) whose time has come.
+
+    One UPDATE from pending to sending; on PostgreSQL a row another sender is taking at
+    this moment is skipped (SKIP LOCKED), and the status check makes the UPDATE a no-op
+    for a row it has already taken.
+    """
+    due = (
+        select(Reminder.id)
+        .where(Reminder.status == ReminderStatus.pending, Reminder.not_before <= now)
+        .order_by(Reminder.id)
+        .with_for_update(skip_locked=True)
     )
     if ids is not None:
-        query = query.where(Reminder.id.in_(ids))
-    candidates = list(session.exec(query))
-    session.commit()
-    mine = []
-    for reminder_id in candidates:
-        taken = session.execute(
+        due = due.where(Reminder.id.in_(ids))
+    mine = list(
+        session.execute(
             update(Reminder)
-            .where(Reminder.id == reminder_id, Reminder.status == ReminderStatus.pending)
+            .where(Reminder.id.in_(due), Reminder.status == ReminderStatus.pending)
             .values(status=ReminderStatus.sending)
-        )
-        session.commit()
-        if taken.rowcount == 1:
-            mine.append(reminder_id)
+            .returning(Reminder.id)
+        ).scalars()
+    )
+    session.commit()
     if not mine:
         return []
-    return list(session.exec(select(Reminder).where(Reminder.id.in_(mine))))
-
-
-def _attempts(
-    channel: Channel, target: Target, message, sleep: Callable[[float], None]
-) -> list[Attempt]:
-    """Up to MAX_ATTEMPTS tries, pausing between retries; the last one tells how it went."""
-    attempts = []
-    for number in range(1, MAX_ATTEMPTS + 1):
-        attempt = channel.attempt(target, message)
-        attempts.append(attempt)
-        log.info(
-            "reminder %s via %s to %s: attempt %d %s (%s)",
-            message.kind,
-            channel.name,
-            target.label,
-            number,
-            attempt.outcome,
-            attempt.status_code,
-        )
-        if attempt.outcome != Outcome.retry or number == MAX_ATTEMPTS:
-            break
-        sleep(backoff(number, attempt.retry_after))
-    return attempts
+    taken = list(session.exec(select(Reminder).where(Reminder.id.in_(mine))))
+    session.commit()
+    return taken
 
 
 def deliver(
@@ -104,58 +96,120 @@ def deliver(
     reminders: list[Reminder],
     *,
     channels: list[Channel],
+    workers: int = DEFAULT_WORKERS,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], int] = time.monotonic_ns,
 ) -> list[Reminder]:
-    """Send claimed reminders by every channel that reaches their user; record each attempt."""
+    """Send claimed reminders by every channel that reaches their user; record each attempt.
+
+    The attempts run `workers` at a time; each reminder is closed in the ledger as soon
+    as its last target is done.
+    """
     if not reminders:
         return []
     user_ids = list({r.user_id for r in reminders})
-    users = {u.id: u for u in session.exec(select(User).where(User.id.in_(user_ids)))}
-    targets: dict[uuid.UUID, list[tuple[Channel, Target]]] = defaultdict(list)
+    locales = dict(session.exec(select(User.id, User.locale).where(User.id.in_(user_ids))).all())
+    targets = defaultdict(list)
     for channel in channels:
         for target in channel.targets(session, user_ids):
             targets[target.user_id].append((channel, target))
-    session.commit()
+    jobs, left = [], {}
     for reminder in reminders:
-        message = message_for(reminder, users[reminder.user_id].locale)
-        results = [
-            (channel, target, _attempts(channel, target, message, sleep))
-            for channel, target in targets[reminder.user_id]
+        message = message_for(reminder, locales[reminder.user_id])
+        mine = [
+            Job(reminder, channel, target, message) for channel, target in targets[reminder.user_id]
         ]
-        _record(session, reminder, results)
+        jobs.extend(mine)
+        left[reminder.id] = len(mine)
+    session.commit()  # nothing stays open while the pool sends
+    _record(session, [(r, []) for r in reminders if not left[r.id]], channels)
+    done: dict[uuid.UUID, list[Job]] = defaultdict(list)
+
+    def record(finished: list[Job]) -> None:
+        closed = []
+        for job in finished:
+            done[job.ref.id].append(job)
+            left[job.ref.id] -= 1
+            if not left[job.ref.id]:
+                closed.append((job.ref, done.pop(job.ref.id)))
+        _record(session, closed, channels)
+
+    run_attempts(jobs, workers=workers, on_done=record, sleep=sleep, clock=clock)
     return reminders
 
 
-def _record(session: Session, reminder: Reminder, results: list) -> None:
-    """Write the attempts, settle the targets and close the reminder, in one transaction."""
+def _record(
+    session: Session, closed: list[tuple[Reminder, list[Job]]], channels: list[Channel]
+) -> None:
+    """Write the attempts, settle the targets and close the reminders, in one transaction."""
+    if not closed:
+        return
     at = utcnow()
-    delivered = False
-    for channel, target, attempts in results:
-        for number, attempt in enumerate(attempts, start=1):
-            session.add(
-                ReminderDelivery(
-                    reminder_id=reminder.id,
-                    channel=channel.name,
-                    target=target.label,
-                    attempt=number,
-                    outcome=attempt.outcome,
-                    status_code=attempt.status_code,
-                    detail=attempt.detail,
-                    at=at,
-                )
+    attempts, settled, statuses = [], defaultdict(list), defaultdict(list)
+    for reminder, jobs in closed:
+        for job in jobs:
+            attempts.extend(
+                {
+                    "id": uuid.uuid4(),
+                    "reminder_id": reminder.id,
+                    "channel": job.channel.name,
+                    "target": job.target.label,
+                    "attempt": number,
+                    "outcome": attempt.outcome,
+                    "status_code": attempt.status_code,
+                    "detail": attempt.detail,
+                    "at": at,
+                }
+                for number, attempt in enumerate(job.attempts, start=1)
             )
-        final = attempts[-1].outcome
-        delivered = delivered or final == Outcome.delivered
-        channel.settle(session, target, final, at)
-    if not results:
-        status = ReminderStatus.no_channel
-    else:
-        status = ReminderStatus.sent if delivered else ReminderStatus.failed
-    session.execute(
-        update(Reminder).where(Reminder.id == reminder.id).values(status=status, finished_at=at)
-    )
+            settled[job.channel.name].append((job.target, job.attempts[-1].outcome))
+        if not jobs:
+            status = ReminderStatus.no_channel
+        elif any(job.attempts[-1].outcome == Outcome.delivered for job in jobs):
+            status = ReminderStatus.sent
+        else:
+            status = ReminderStatus.failed
+        statuses[status].append(reminder)
+    if attempts:
+        session.execute(insert(ReminderDelivery), attempts)
+    for channel in channels:
+        if settled[channel.name]:
+            channel.settle(session, settled[channel.name], at)
+    for status, rows in statuses.items():
+        session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_([row.id for row in rows]))
+            .values(status=status, finished_at=at)
+        )
     session.commit()
-    reminder.status, reminder.finished_at = status, at
+    for status, rows in statuses.items():
+        for row in rows:
+            # what the ledger now says, without marking the object changed
+            set_committed_value(row, "status", status)
+            set_committed_value(row, "finished_at", at)
+
+
+def dispatch(
+    session: Session,
+    planned: list[Reminder],
+    *,
+    now: datetime,
+    channels: list[Channel],
+    workers: int = DEFAULT_WORKERS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], int] = time.monotonic_ns,
+) -> Counter:
+    """Claim the planned reminders and the pending ones due now, and send those we own.
+
+    Returns how many reminders ended in each (kind, status).
+    """
+    claimed = claim(session, planned)
+    pending = claim_pending(session, now=now)
+    sending = [r for r in claimed if r.status == ReminderStatus.sending]
+    deliver(
+        session, sending + pending, channels=channels, workers=workers, sleep=sleep, clock=clock
+    )
+    return Counter((r.kind, r.status) for r in claimed + pending)
 
 
 def send_reminders(
@@ -163,7 +217,9 @@ def send_reminders(
     *,
     now: datetime,
     channels: list[Channel],
+    workers: int = DEFAULT_WORKERS,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], int] = time.monotonic_ns,
 ) -> Counter:
     """Work out who should get what now, claim it once, send it: what `flask reminders send` does.
 
@@ -171,11 +227,15 @@ def send_reminders(
     """
     planned = plan_reminders(session, now=now, channels=channels)
     session.commit()  # end the reading transaction before claiming
-    claimed = [reminder for reminder in planned if claim(session, reminder)]
-    pending = claim_pending(session, now=now)
-    sending = [r for r in claimed if r.status == ReminderStatus.sending]
-    deliver(session, sending + pending, channels=channels, sleep=sleep)
-    return Counter((r.kind, r.status) for r in claimed + pending)
+    return dispatch(
+        session,
+        planned,
+        now=now,
+        channels=channels,
+        workers=workers,
+        sleep=sleep,
+        clock=clock,
+    )
 
 
 def send_test(
@@ -194,6 +254,6 @@ def send_test(
         ref=uuid.uuid4().hex,
         not_before=now,
     )
-    claim(session, reminder)
-    deliver(session, [reminder], channels=channels, sleep=sleep)
+    claim(session, [reminder])
+    deliver(session, [reminder], channels=channels, workers=1, sleep=sleep)
     return reminder

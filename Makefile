@@ -4,15 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test lint translations catalogs browser bench clean
+.PHONY: run serve test lint translations catalogs browser bench clean
 
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	touch $@
 
-translations: $(BIN)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d app/translations >/dev/null
+# each catalog compiled when its .po changed, so servers starting together never rewrite
+# a .mo file another one is reading
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGS)
+
+%.mo: %.po | $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
 
 # one machine: Web Push keys made once under instance/, reminders sent every 5 minutes in-process
 run: $(BIN)/.installed translations
@@ -22,6 +27,13 @@ run: $(BIN)/.installed translations
 		"the current code: FLASK_APP=app $(BIN)/flask demo code"
 	$(BIN)/flask push keys
 	CLOVER_REMINDER_LOOP=300 $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# production profile: migrate once (one deploy at a time), then gunicorn on 127.0.0.1:$PORT
+# with the settings in app/gunicorn_conf.py; CLOVER_ENV is production unless set
+serve: export CLOVER_ENV ?= production
+serve: $(BIN)/.installed translations
+	$(BIN)/flask db upgrade
+	exec $(BIN)/gunicorn -c python:app.gunicorn_conf
 
 # the browser tests drive Debian's Chromium; install it (and CJK fonts) when missing
 browser:

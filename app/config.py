@@ -73,6 +73,26 @@ def _vapid_keys(instance_path: Path, production: bool) -> dict:
     }
 
 
+def database_pool(environ) -> dict:
+    """Each process's PostgreSQL connection pool (SQLite keeps its own engine settings).
+
+    A request holds one connection. Under gunicorn (`make serve`) the pool defaults to one
+    connection per request thread plus one for a worker's background threads (risk
+    alerts), set in app/gunicorn_conf.py; these defaults are for a server without a bound
+    on its threads (`flask run`, the tests' live server). Every worker of every server has
+    its own pool: README "Production" gives the sum that must stay under PostgreSQL's
+    max_connections.
+    """
+    return {
+        "CLOVER_DB_POOL_SIZE": int(environ.get("CLOVER_DB_POOL_SIZE") or 10),
+        "CLOVER_DB_MAX_OVERFLOW": int(environ.get("CLOVER_DB_MAX_OVERFLOW") or 10),
+        # seconds a request waits for a free connection before it fails
+        "CLOVER_DB_POOL_TIMEOUT": int(environ.get("CLOVER_DB_POOL_TIMEOUT") or 30),
+        # a connection older than this is replaced, before a firewall or PgBouncer drops it
+        "CLOVER_DB_POOL_RECYCLE": int(environ.get("CLOVER_DB_POOL_RECYCLE") or 1800),
+    }
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ.get("CLOVER_ENV", "development")
@@ -118,6 +138,7 @@ def load_config(instance_path: Path) -> dict:
         # without rehashing, or duplicates slip through
         "CLOVER_HASH_KEY": hash_key,
         "DATABASE_URL": database_url,
+        **database_pool(os.environ),
         "CLOVER_TIMEZONE": os.environ.get("CLOVER_TIMEZONE", "Asia/Shanghai"),
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CLOVER_TIMEZONE", "Asia/Shanghai"),

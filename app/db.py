@@ -4,8 +4,10 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
+from app.config import database_pool
 
-def make_engine(url: str, *, sqlite_write_lock: bool = True) -> Engine:
+
+def make_engine(url: str, *, sqlite_write_lock: bool = True, pool: dict | None = None) -> Engine:
     """An engine for SQLite (embedded) or PostgreSQL (psycopg 3).
 
     On SQLite every transaction takes the write lock when it begins (BEGIN IMMEDIATE):
@@ -13,6 +15,10 @@ def make_engine(url: str, *, sqlite_write_lock: bool = True) -> Engine:
     otherwise fail with "database is locked" when another request wrote in between,
     because SQLite cannot upgrade a stale read snapshot; waiting at BEGIN serialises
     writers instead. `sqlite_write_lock=False` is for tests that hold a session open.
+
+    On PostgreSQL the pool is sized by `pool` (the CLOVER_DB_POOL_* settings of
+    `app.config.database_pool`; its defaults when not given). Connections are checked
+    before use, so a database restart costs no request an error.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -35,11 +41,20 @@ def make_engine(url: str, *, sqlite_write_lock: bool = True) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    pool = pool or database_pool({})
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool["CLOVER_DB_POOL_SIZE"],
+        max_overflow=pool["CLOVER_DB_MAX_OVERFLOW"],
+        pool_timeout=pool["CLOVER_DB_POOL_TIMEOUT"],
+        pool_recycle=pool["CLOVER_DB_POOL_RECYCLE"],
+    )
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["clover_engine"] = make_engine(app.config["DATABASE_URL"])
+    pool = {key: app.config[key] for key in database_pool({})}
+    app.extensions["clover_engine"] = make_engine(app.config["DATABASE_URL"], pool=pool)
     app.teardown_appcontext(_close_session)
 
 

@@ -48,10 +48,13 @@ bind = f"127.0.0.1:{int(os.environ.get('PORT') or 8000)}"
 workers = worker_count(os.environ, os.cpu_count() or 1)
 worker_class = "gthread"
 threads = max(1, int(os.environ.get("CLOVER_THREADS") or 4))
-# one connection per request thread, one more for a worker's background threads; the
-# app reads these when each worker builds its engine (app.config.database_pool)
-os.environ.setdefault("CLOVER_DB_POOL_SIZE", str(threads))
-os.environ.setdefault("CLOVER_DB_MAX_OVERFLOW", "1")
+# one connection per request thread, one more for a worker's background threads, unless
+# set; each worker's app reads them when it builds its engine (app.config.database_pool)
+raw_env = [
+    f"{name}={value}"
+    for name, value in (("CLOVER_DB_POOL_SIZE", threads), ("CLOVER_DB_MAX_OVERFLOW", 1))
+    if not os.environ.get(name)
+]
 # every worker builds its own app and engine after the fork: no connection is shared
 preload_app = False
 # a sync push of 200 visits or a ledger export takes seconds, not a minute

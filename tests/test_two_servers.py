@@ -81,22 +81,20 @@ class Server:
     url: str
     process: subprocess.Popen
     log: Path
+    pidfile: Path
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
-        """Ask the whole process group it was started in to end: make, gunicorn, workers.
-
-        SIGINT is gunicorn's quick shutdown: every request has been answered by now, and a
-        graceful one would wait out the idle keep-alive connections of the test's sessions.
-        """
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
+        """Ask gunicorn's master to stop, as a deploy would (SIGTERM: a graceful stop)."""
+        if self.process.poll() is None and self.pidfile.exists():
+            os.kill(int(self.pidfile.read_text()), signal.SIGTERM)
 
     def wait(self) -> None:
+        """Wait for make to end with gunicorn; kill the whole process group if it hangs."""
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
@@ -134,7 +132,7 @@ def _healthy(server: Server) -> bool:
         pytest.fail(f"server {server.name} exited:\n{server.output()}")
     try:
         return requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
-    except requests.ConnectionError:
+    except requests.RequestException:  # not listening yet, or its workers still booting
         return False
 
 
@@ -174,17 +172,17 @@ def deployment(tmp_path_factory):
     servers = []
     for label in ("a", "b"):
         port = _free_port()
-        log = logs / f"server-{label}.log"
+        log, pidfile = logs / f"server-{label}.log", logs / f"server-{label}.pid"
         with log.open("w") as out:
             process = subprocess.Popen(
                 [make, "-s", "serve"],
                 cwd=ROOT,
-                env={**env, "PORT": str(port)},
+                env={**env, "PORT": str(port), "GUNICORN_CMD_ARGS": f"--pid {pidfile}"},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        servers.append(Server(label, f"http://127.0.0.1:{port}", process, log))
+        servers.append(Server(label, f"http://127.0.0.1:{port}", process, log, pidfile))
     app = None
     try:
         for server in servers:
@@ -192,6 +190,8 @@ def deployment(tmp_path_factory):
         app = create_app({"TESTING": True, "DATABASE_URL": url})
         yield Deployment(url, env, servers, app, public_key)
     finally:
+        for browser in BROWSERS:
+            browser.close()  # no kept-alive connection holds up a graceful stop
         for server in servers:
             server.stop()
         for server in servers:
@@ -206,6 +206,7 @@ def deployment(tmp_path_factory):
 
 RUN = secrets.token_hex(3)  # in every username and client address this module makes
 ADDRESSES: list[str] = []
+BROWSERS: list[requests.Session] = []
 
 
 def _forget_sign_in_counts() -> None:
@@ -231,6 +232,7 @@ class Browser(requests.Session):
             f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
         )
         ADDRESSES.append(address)
+        BROWSERS.append(self)
         self.headers["X-Forwarded-For"] = address
         self.token: str | None = None
 

@@ -7,12 +7,17 @@ DATABASE_URL. gunicorn's own GUNICORN_CMD_ARGS still override any of these.
 
 import os
 
-from app.config import ConfigError
+from app.config import ConfigError, database_pool
 
 
 def default_workers(cores: int) -> int:
     """gunicorn's 2 x cores + 1, capped: each worker holds its own database pool."""
     return min(2 * cores + 1, 8)
+
+
+def on_sqlite(environ) -> bool:
+    url = environ.get("DATABASE_URL", "")
+    return not url or url.startswith("sqlite")
 
 
 def worker_count(environ, cores: int) -> int:
@@ -22,9 +27,8 @@ def worker_count(environ, cores: int) -> int:
     (and on the reminder timer) with nothing gained, so a SQLite database gets one worker,
     and asking for more is refused rather than quietly ignored.
     """
-    url = environ.get("DATABASE_URL", "")
     asked = environ.get("WEB_CONCURRENCY")
-    if not url or url.startswith("sqlite"):
+    if on_sqlite(environ):
         if asked and int(asked) != 1:
             raise ConfigError(
                 f"WEB_CONCURRENCY={asked} on SQLite: SQLite serves one worker; set "
@@ -72,3 +76,16 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 # the control socket's default path is one per user: two servers on one machine would share it
 control_socket_disable = True
 proc_name = f"clover:{bind}"
+
+
+def when_ready(server) -> None:
+    """Say how many database connections this server may open, for the sum in the README."""
+    if not on_sqlite(os.environ):
+        pool = database_pool(os.environ)
+        per_worker = pool["CLOVER_DB_POOL_SIZE"] + pool["CLOVER_DB_MAX_OVERFLOW"]
+        server.log.info(
+            "%d workers x %d threads: at most %d database connections from this server",
+            workers,
+            threads,
+            workers * per_worker,
+        )

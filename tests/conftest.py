@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import threading
 import time
 from contextlib import contextmanager
@@ -10,8 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, event, text
+from jinja2 import BytecodeCache
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlmodel import Session, SQLModel, select
+from werkzeug.routing import Rule
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
@@ -27,7 +30,18 @@ from app.auth.totp import REQUIRED_ROLES, Totp, set_secret  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.models import User, UserSession  # noqa: E402
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker has a database of its own: `test` gives `test_gw0`..."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+
+
+# the PostgreSQL database this process tests on; none: SQLite files under each test's tmp_path
+PG_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 PASSWORD = "correct-horse-battery"
 # the second factor of every test supervisor and admin (base32)
 TOTP_SECRET = "TESTSECRETOFCLOVERSTESTHARNESS22"
@@ -36,6 +50,69 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
 ]
+
+
+def pytest_configure(config):
+    """Make this worker's PostgreSQL database when it is not there yet."""
+    if PG_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+        name = make_url(PG_URL).database
+        server_url = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+        server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with server.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        server.dispose()
+
+
+def _share_url_rule_builders() -> None:
+    """Compile each URL rule's builders once per run rather than once per test's app.
+
+    Each test makes its own app, and werkzeug generates and compiles two small functions
+    for every URL rule it registers: two thirds of `create_app`'s time. What it compiles
+    depends only on the rule's parts (it reads the converters from the rule it is bound
+    to), so one compiled function serves every app; a rule with defaults is left alone.
+    """
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:  # another werkzeug: no harm, only slower
+        return
+    compiled: dict = {}
+
+    def shared_builder(self, append_unknown=True):
+        if self.defaults:
+            return compile_builder(self, append_unknown)
+        key = (tuple(self._trace), append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = shared_builder
+
+
+_share_url_rule_builders()
+
+
+class _SharedTemplateCode(BytecodeCache):
+    """Templates compiled once per run: each test's app would compile them all again.
+
+    Jinja checks each template's source against what was compiled, so an edited
+    template is compiled afresh.
+    """
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _SharedTemplateCode()
 
 
 def _reset_postgres(engine) -> None:
@@ -64,24 +141,44 @@ def _quick_hash(password: str) -> str:
     return generate_password_hash(password, method="pbkdf2:sha256:1000")
 
 
+_QUICK_DUMMY_HASH = _quick_hash("not-a-real-password")
+
+
 @pytest.fixture(autouse=True)
 def quick_password_hash(request, monkeypatch):
     """Test users get a cheap hash: scrypt for each would triple the suite's time.
 
-    A test marked `real_password_hash` keeps scrypt, to check it.
+    So does a sign-in under an unknown name, checked against a stand-in hash as slow as
+    a real one. A test marked `real_password_hash` keeps scrypt for both, to check it.
     """
     if request.node.get_closest_marker("real_password_hash") is None:
         monkeypatch.setattr("app.accounts.hash_password", _quick_hash)
+        monkeypatch.setattr("app.accounts._DUMMY_HASH", _QUICK_DUMMY_HASH)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_schema(tmp_path_factory):
+    """On SQLite: an empty database with the tables, made once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("schema") / "empty.db"
+    engine = make_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()  # the last connection closed: the write-ahead log is folded in
+    assert not path.with_name("empty.db-wal").exists()
+    return path
 
 
 @pytest.fixture
-def app(tmp_path, _postgres_schema):
+def app(request, tmp_path, _postgres_schema):
     """An app on an empty, isolated database."""
-    url = _postgres_schema or f"sqlite:///{tmp_path / 'clover.db'}"
+    if _postgres_schema:
+        url = _postgres_schema
+    else:
+        path = tmp_path / "clover.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_schema"), path)
+        url = f"sqlite:///{path}"
     app = create_app({"TESTING": True, "DATABASE_URL": url})
+    app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     engine = app.extensions["clover_engine"]
-    if not _postgres_schema:
-        SQLModel.metadata.create_all(engine)
     yield app
     if _postgres_schema:
         _reset_postgres(engine)

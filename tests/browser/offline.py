@@ -21,6 +21,19 @@ ACTIVATED = """() => {
 }"""
 
 
+def wait_until(page, check, *, timeout: float = 30.0, message: str = "") -> None:
+    """Poll `check()` until it is true; Playwright delivers the page's events in between.
+
+    For a state only a script can read (IndexedDB, a CDP event). The deadline is long, as
+    `expect`'s is: a busy machine slows the page down, a test that waits for a state does
+    not fail by it.
+    """
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, message or f"still waiting after {timeout} s"
+        page.wait_for_timeout(100)
+
+
 def wait_for_control(page) -> None:
     """Wait until the service worker controls the page.
 
@@ -113,7 +126,7 @@ def unspent_code(page, base, username, secret) -> str:
 def wait_until_saved(page):
     """The service worker controls the page and the caseload is in the offline store."""
     wait_for_control(page)
-    expect(page.locator("body")).to_have_attribute("data-offline-state", "saved", timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-offline-state", "saved")
 
 
 def first_person(db, username):
@@ -162,8 +175,8 @@ def record_offline(page, context, base, person, note):
 
 def wait_for_outbox(page, user_id, expected: int) -> None:
     """Poll the phone's outbox until it holds this many items of the user."""
-    for _attempt in range(150):
-        if len(outbox(page, user_id)) == expected:
-            return
-        page.wait_for_timeout(100)
-    assert len(outbox(page, user_id)) == expected
+    wait_until(
+        page,
+        lambda: len(outbox(page, user_id)) == expected,
+        message=f"the outbox does not hold {expected} items: {outbox(page, user_id)}",
+    )

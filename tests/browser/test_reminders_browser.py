@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from app.models import Reminder
 from app.reminders.keys import b64url_decode, generate_keys
 from app.reminders.messages import message_for
-from tests.browser.offline import signed_in
+from tests.browser.offline import signed_in, wait_until
 from tests.reminders.conftest import SUBJECT
 from tests.reminders.standins import PushServiceStandIn
 
@@ -183,10 +183,7 @@ def test_service_worker_shows_the_push_sets_the_badge_and_a_tap_opens_today(
         lambda event: registrations.extend(event["registrations"]),
     )
     cdp.send("ServiceWorker.enable")
-    for _ in range(50):
-        if registrations:
-            break
-        page.wait_for_timeout(100)
+    wait_until(page, lambda: registrations, message="no service worker registration reported")
     [registration] = [r for r in registrations if r["scopeURL"] == f"{live_server}/"]
     cdp.send(
         "ServiceWorker.deliverPushMessage",

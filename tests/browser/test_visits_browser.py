@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from app.models import Visit
 from app.types import utcnow
-from tests.browser.offline import signed_in
+from tests.browser.offline import signed_in, wait_until
 from tests.conftest import PASSWORD
 from tests.factories import make_person
 
@@ -19,11 +19,7 @@ DRAFT_KEYS = "() => CloverStore.drafts.keys(document.body.dataset.userId).then(k
 
 
 def wait_for_drafts(page, expected: int) -> None:
-    for _attempt in range(50):
-        if page.evaluate(DRAFT_KEYS) == expected:
-            return
-        page.wait_for_timeout(100)
-    assert page.evaluate(DRAFT_KEYS) == expected
+    wait_until(page, lambda: page.evaluate(DRAFT_KEYS) == expected, message=f"not {expected}")
 
 
 @pytest.fixture

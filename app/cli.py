@@ -151,20 +151,30 @@ def demo_code() -> None:
 
 
 @people_cli.command("refresh-due")
-def people_refresh_due() -> None:
-    """Recompute every person's next follow-up date from her plan and visits."""
-    from zoneinfo import ZoneInfo
+@click.option("--all", "everyone", is_flag=True, help="Everyone, not only those whose day came.")
+def people_refresh_due(everyone: bool) -> None:
+    """The daily job: store anew the standing of people whose recheck day has come."""
+    from app.due import refresh_due, schedule_today
 
-    from app.due import refresh_next_due
-    from app.models import Person
+    count = refresh_due(get_session(), today=schedule_today(), everyone=everyone)
+    click.echo(f"next follow-up recomputed for {count} people")
 
-    session = get_session()
-    zone = ZoneInfo(current_app.config["CLOVER_TIMEZONE"])
-    people = session.exec(select(Person)).all()
-    for person in people:
-        refresh_next_due(session, person, zone=zone)
-    session.commit()
-    click.echo(f"next follow-up recomputed for {len(people)} people")
+
+@people_cli.command("check-due")
+@click.option("--sample", type=click.IntRange(min=1), help="Check this many people at random.")
+def people_check_due(sample: int | None) -> None:
+    """Recompute the schedule rules and report any person whose stored due date differs."""
+    from app.due import check_due, schedule_today
+
+    report = check_due(get_session(), today=schedule_today(), sample=sample)
+    for difference in report.differences:
+        click.echo(f"{difference.person_id}: stored {difference.stored} rules {difference.rules}")
+    click.echo(
+        f"checked {report.checked} people: {len(report.differences)} differ, "
+        f"{report.awaiting_refresh} await the daily refresh"
+    )
+    if report.differences:
+        raise SystemExit(1)
 
 
 @people_cli.command("rotate-keys")

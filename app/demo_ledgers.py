@@ -232,5 +232,5 @@ def furnish(
     last_visit_day = max((v.occurred_at.astimezone(zone).date() for v in visits), default=None)
     session.add_all(_status_changes(person, officer, last_visit_day, today, zone, index))
     session.add_all(visits)
-    refresh_next_due(session, person, zone=zone)
+    refresh_next_due(session, person)
     session.add(person)

@@ -1,20 +1,42 @@
-"""Who is due: the schedule rules applied to a caseload, in a fixed number of queries."""
+"""Who is due: the schedule rules' answers, stored on each person and read by range queries.
 
+The rules (`app/schedule.py`) run when something moves a person's standing: a write (a
+visit, a plan, a status or a consent change, through `refresh_next_due`) or the passage
+of time (the daily `refresh_due`, for people whose `due_recheck_on` has come). Due lists
+then select on `next_due_on` over an index, and `check_due` recomputes the rules to
+prove the stored answers equal them.
+"""
+
+import random
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, update
+from flask import current_app, has_app_context
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from app.models import Person, PersonStatus, SupportPlan, Unit, User, Visit
+from app.models import Person, SupportPlan, Unit, User, Visit
 from app.policy import people_scope
-from app.schedule import NOT_DUE, ContactHistory, Due, DueState, due_status, local_date
+from app.schedule import (
+    NOT_DUE,
+    ContactHistory,
+    Due,
+    DueReason,
+    DueState,
+    Standing,
+    local_date,
+    standing,
+)
 
 UPCOMING_DAYS = 7
 STATE_ORDER = {DueState.overdue: 0, DueState.due_today: 1, DueState.upcoming: 2}
+BATCH = 1000  # people per query when refreshing or checking many
+DEFAULT_ZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -35,6 +57,47 @@ class DueCounts:
         return self.overdue + self.due_today
 
 
+@dataclass(frozen=True)
+class Worked:
+    """The rules' answer for one person: her standing and her last contact."""
+
+    person_id: uuid.UUID
+    standing: Standing
+    last_contact_at: datetime | None
+
+    def stored(self) -> dict:
+        """The person columns that hold it."""
+        return {
+            "next_due_on": self.standing.due_on,
+            "due_reason": self.standing.reason.value if self.standing.reason else None,
+            "lost_contact_from": self.standing.lost_contact_from,
+            "due_recheck_on": self.standing.recheck_on,
+            "last_contact_at": self.last_contact_at,
+        }
+
+
+def schedule_zone() -> ZoneInfo:
+    """The zone whose calendar the schedule keeps: the city's (CLOVER_TIMEZONE)."""
+    name = current_app.config["CLOVER_TIMEZONE"] if has_app_context() else DEFAULT_ZONE
+    return ZoneInfo(name)
+
+
+def schedule_today(now: datetime | None = None) -> date:
+    """The calendar day of `now` (or of this moment) in the schedule's zone."""
+    zone = schedule_zone()
+    return now.astimezone(zone).date() if now else datetime.now(zone).date()
+
+
+def stored_standing(person: Person) -> Standing:
+    """Her standing as the columns of her row hold it."""
+    return Standing(
+        due_on=person.next_due_on,
+        reason=DueReason(person.due_reason) if person.due_reason else None,
+        lost_contact_from=person.lost_contact_from,
+        recheck_on=person.due_recheck_on,
+    )
+
+
 def _newest(model, column):
     """A column of each person's newest row of a versioned table (consent, support plan)."""
     return (
@@ -46,11 +109,11 @@ def _newest(model, column):
     )
 
 
-def _history_query(scope):
-    """People in scope with everything the rules need, one row each.
+def _history_query(where):
+    """People matching `where` with everything the rules need, one row each.
 
     Correlated subqueries per person ride the (person_id, occurred_at) index, so the cost
-    follows the size of the caseload, not of the whole visit table.
+    follows the number of people asked for, not the size of the whole visit table.
     """
     completed = Visit.failure_reason.is_(None)
     last_at = (
@@ -79,7 +142,10 @@ def _history_query(scope):
     )
     return (
         select(
-            Person,
+            Person.id,
+            Person.status,
+            Person.consent_withdrawn_at,
+            Person.release_date,
             last_at,
             planned_on,
             failed_since,
@@ -88,66 +154,167 @@ def _history_query(scope):
             Unit.lost_contact_after_days,
         )
         .join(Unit, Unit.id == Person.unit_id)
-        .where(scope, Person.status != PersonStatus.closed)
+        .where(where)
     )
 
 
-def _due_of(row, *, today: date, timezone: str) -> DueItem:
-    person, last_at, planned_on, failed, cadence, default, lost_days = row
+def _worked(row, *, today: date, zone: ZoneInfo) -> Worked:
+    (person_id, status, withdrawn_at, release, last_at, planned_on, failed) = row[:7]
+    cadence, default, lost_days = row[7:]
     history = ContactHistory(
-        last_contact_on=local_date(last_at, timezone) if last_at else None,
+        last_contact_on=local_date(last_at, zone.key) if last_at else None,
         failed_attempts_since=failed or 0,
         next_planned_on=planned_on,
     )
-    due = due_status(
-        status=person.status,
-        consent_withdrawn=person.consent_withdrawn_at is not None,
-        release_date=person.release_date,
+    answer = standing(
+        status=status,
+        consent_withdrawn=withdrawn_at is not None,
+        release_date=release,
         cadence=cadence or default,
         history=history,
         today=today,
         lost_contact_after_days=lost_days,
     )
-    return DueItem(person, due, last_at)
+    return Worked(person_id, answer, last_at)
 
 
-def due_items(session: Session, user: User, *, today: date, timezone: str) -> list[DueItem]:
-    """Everyone in the user's scope who is due, overdue or due within a week, most urgent first."""
-    horizon = today + timedelta(days=UPCOMING_DAYS)
-    items = []
-    for row in session.exec(_history_query(people_scope(user))):
-        item = _due_of(row, today=today, timezone=timezone)
-        if item.due.state != DueState.not_due and item.due.due_on <= horizon:
-            items.append(item)
-    items.sort(key=lambda i: (STATE_ORDER[i.due.state], i.due.due_on, i.person.name))
-    return items
+def work_out(
+    session: Session, ids: Iterable[uuid.UUID], *, today: date, zone: ZoneInfo
+) -> Iterator[Worked]:
+    """Run the rules for these people, a batch of them per query."""
+    ids = list(ids)
+    for start in range(0, len(ids), BATCH):
+        query = _history_query(Person.id.in_(ids[start : start + BATCH]))
+        for row in session.exec(query):
+            yield _worked(row, today=today, zone=zone)
 
 
 def due_for_person(session: Session, person: Person, *, today: date, timezone: str) -> Due:
-    """Where one person stands today, by the same rules and query as the due list."""
+    """Where one person stands today, by the rules themselves, in a given time zone."""
     row = session.exec(_history_query(Person.id == person.id)).first()
-    return _due_of(row, today=today, timezone=timezone).due if row else NOT_DUE
+    return _worked(row, today=today, zone=ZoneInfo(timezone)).standing.on(today) if row else NOT_DUE
 
 
-def refresh_next_due(session: Session, person: Person, *, zone: ZoneInfo) -> date | None:
-    """Store her next due date on `Person.next_due_on` (the people list sorts by it).
+def refresh_next_due(session: Session, person: Person, *, today: date | None = None) -> Standing:
+    """Store her standing (next due date, reason, lost-contact day, recheck day, last contact).
 
     Call after anything that moves it: a visit, a plan, a status or a consent change.
-    The date mirrors her schedule rather than being part of her record, so it is written
-    without the version check: a visit never fails because her record changed alongside.
+    The standing mirrors her schedule rather than being part of her record, so it is
+    written without the version check: a visit never fails because her record changed
+    alongside.
     """
     session.flush()
-    today = datetime.now(zone).date()
-    due_on = due_for_person(session, person, today=today, timezone=zone.key).due_on
-    if due_on != person.next_due_on:
+    today = today or schedule_today()
+    (worked,) = work_out(session, [person.id], today=today, zone=schedule_zone())
+    values = worked.stored()
+    if any(getattr(person, name) != value for name, value in values.items()):
         session.execute(
             update(Person)
             .where(Person.id == person.id)
-            .values(next_due_on=due_on)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
-        set_committed_value(person, "next_due_on", due_on)
-    return due_on
+        for name, value in values.items():
+            set_committed_value(person, name, value)
+    return worked.standing
+
+
+def _store(session: Session, answers: list[Worked]) -> None:
+    """Write many people's standings in one executemany UPDATE (no version check, as above)."""
+    if not answers:
+        return
+    table = Person.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("person_id"))
+        .values({name: bindparam(name) for name in answers[0].stored()})
+    )
+    session.connection().execute(
+        statement, [{"person_id": w.person_id, **w.stored()} for w in answers]
+    )
+    written, columns = {w.person_id for w in answers}, list(answers[0].stored())
+    for held in list(session.identity_map.values()):
+        if isinstance(held, Person) and held.id in written:
+            session.expire(held, columns)  # the session reads the new standing next time
+
+
+def refresh_due(session: Session, *, today: date, everyone: bool = False) -> int:
+    """The daily job: store the standing of everyone whose recheck day has come (or all).
+
+    Commits after each batch, so a long run holds no lock for long. Returns how many
+    people were refreshed.
+    """
+    query = select(Person.id).order_by(Person.id)
+    if not everyone:
+        query = query.where(Person.due_recheck_on <= today)
+    ids = list(session.exec(query))
+    zone = schedule_zone()
+    for start in range(0, len(ids), BATCH):
+        _store(session, list(work_out(session, ids[start : start + BATCH], today=today, zone=zone)))
+        session.commit()
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class Difference:
+    person_id: uuid.UUID
+    stored: dict
+    rules: dict
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    checked: int
+    awaiting_refresh: int  # recheck day come: the daily refresh will store them anew
+    differences: list[Difference]
+
+
+def check_due(session: Session, *, today: date, sample: int | None = None) -> CheckReport:
+    """Recompute the rules for a sample of people (or all) and compare with what is stored."""
+    ids = list(session.exec(select(Person.id).order_by(Person.id)))
+    if sample is not None and sample < len(ids):
+        ids = random.sample(ids, sample)
+    columns = list(Worked(uuid.UUID(int=0), Standing(), None).stored())
+    stored = {}
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        query = select(Person.id, *(getattr(Person, c) for c in columns))
+        for person_id, *values in session.exec(query.where(Person.id.in_(batch))):
+            stored[person_id] = dict(zip(columns, values, strict=True))
+    awaiting, differences = 0, []
+    for worked in work_out(session, ids, today=today, zone=schedule_zone()):
+        held = stored[worked.person_id]
+        if held["due_recheck_on"] is not None and held["due_recheck_on"] <= today:
+            awaiting += 1
+        elif held != worked.stored():
+            differences.append(Difference(worked.person_id, held, worked.stored()))
+    return CheckReport(len(ids), awaiting, differences)
+
+
+def due_items(session: Session, user: User, *, today: date) -> list[DueItem]:
+    """Everyone in the user's scope who is due, overdue or due within a week, most urgent first.
+
+    One range query on (scope, next_due_on). People whose recheck day has come before the
+    daily refresh stored them anew are worked out by the rules in one more query.
+    """
+    horizon = today + timedelta(days=UPCOMING_DAYS)
+    query = select(Person).where(
+        people_scope(user),
+        or_(Person.next_due_on <= horizon, Person.due_recheck_on <= today),
+    )
+    people = list(session.exec(query))
+    standings = {p.id: (stored_standing(p), p.last_contact_at) for p in people}
+    stale = [p.id for p in people if p.due_recheck_on is not None and p.due_recheck_on <= today]
+    for worked in work_out(session, stale, today=today, zone=schedule_zone()):
+        standings[worked.person_id] = (worked.standing, worked.last_contact_at)
+    items = []
+    for person in people:
+        answer, last_at = standings[person.id]
+        due = answer.on(today)
+        if due.state != DueState.not_due and due.due_on <= horizon:
+            items.append(DueItem(person, due, last_at))
+    items.sort(key=lambda i: (STATE_ORDER[i.due.state], i.due.due_on, i.person.name))
+    return items
 
 
 def count_due(items: list[DueItem]) -> DueCounts:

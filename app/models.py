@@ -255,7 +255,7 @@ class Person(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     version: int = Field(default=1, sa_column=_PERSON_VERSION)
-    unit_id: uuid.UUID = fk("unit.id", nullable=False)
+    unit_id: uuid.UUID = fk("unit.id", nullable=False, index=False)  # ix_person_unit_due
     name: str = Field(max_length=60)
     # pinyin initials and full pinyin, lower case, so `zxm` finds 张晓梅
     search_keys: str = Field(default="", max_length=400)
@@ -273,15 +273,31 @@ class Person(SQLModel, table=True):
     support_path: str = Field(default=SupportPath.return_to_society, max_length=20)
     status: str = Field(default=PersonStatus.pre_release, max_length=20, index=True)
     risk_level: str = Field(default=RiskLevel.low, max_length=10)
-    assigned_officer_id: uuid.UUID | None = fk("user.id")
+    assigned_officer_id: uuid.UUID | None = fk("user.id", index=False)  # ix_person_officer_due
     peer_helper_id: uuid.UUID | None = fk("user.id")
     # mirrors withdrawn_at of the consent in force, so scope and due queries need no join
     consent_withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # the next follow-up due under her plan; None when none is due (paused, closed, withdrawn)
+    # her standing under the schedule rules (app/schedule.py Standing), kept current by every
+    # write that moves it and by the daily refresh, so due lists are indexed range queries:
+    # the next follow-up due (None when none is: paused, closed, withdrawn) and why
     next_due_on: date | None = Field(default=None, index=True)
+    due_reason: str | None = Field(default=None, max_length=20)
+    # from this day on, lost contact is suggested
+    lost_contact_from: date | None = None
+    # the day the rules may answer otherwise with no write (release day, or tomorrow); a
+    # new row starts long past it, so until a write or the daily refresh stores her standing,
+    # due lists work it out as they read
+    due_recheck_on: date | None = Field(default=date(2000, 1, 1), index=True)
+    # her last contact (failed attempts do not count), shown on Today
+    last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(index=True)
 
+    __table_args__ = (
+        # each role's due list and people list: her scope, by next due date
+        Index("ix_person_officer_due", "assigned_officer_id", "next_due_on"),
+        Index("ix_person_unit_due", "unit_id", "next_due_on"),
+    )
     __mapper_args__ = {"version_id_col": _PERSON_VERSION, "version_id_generator": False}
 
 

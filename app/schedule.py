@@ -88,18 +88,84 @@ def next_due_on(
     return last + timedelta(days=interval_for(cadence, days_since_release)), DueReason.cadence
 
 
-def suggests_lost_contact(
+@dataclass(frozen=True)
+class Standing:
+    """What the rules say of a person, worked out on one day and true until `recheck_on`.
+
+    This is what `Person` stores (next_due_on, due_reason, lost_contact_from,
+    due_recheck_on), so a due list is an indexed range query rather than the rules run per
+    person. Only the passage of time moves it without a write, and only on `recheck_on`:
+    her release day while she is still inside, or tomorrow while a person with no release
+    date and no contact stays due "today". Lost contact is a date, not a flag, so the
+    days that pass need no recheck.
+    """
+
+    due_on: date | None = None
+    reason: DueReason | None = None
+    lost_contact_from: date | None = None
+    recheck_on: date | None = None
+
+    def on(self, today: date) -> Due:
+        """Where she stands on `today`, any day before `recheck_on`."""
+        if self.due_on is None:
+            return NOT_DUE
+        lost = self.lost_contact_from is not None and self.lost_contact_from <= today
+        if self.due_on < today:
+            return Due(DueState.overdue, self.due_on, self.reason, (today - self.due_on).days, lost)
+        state = DueState.due_today if self.due_on == today else DueState.upcoming
+        return Due(state, self.due_on, self.reason, 0, lost)
+
+
+NOT_STANDING = Standing()
+
+
+def lost_contact_from(
     *, release_date: date | None, history: ContactHistory, today: date, after_days: int
-) -> bool:
-    """Three failed attempts in a row, or no contact for `after_days` since release."""
+) -> date | None:
+    """The first day lost contact is suggested: three failed attempts in a row, or no contact
+    for `after_days` since release. None while she is inside or has neither date.
+    """
     if release_date is not None and today < release_date:
-        return False
-    if history.failed_attempts_since >= FAILED_ATTEMPTS_FOR_LOST_CONTACT:
-        return True
+        return None  # still inside: the release day brings a recheck
     since = history.last_contact_on or release_date
     if release_date is not None and history.last_contact_on is not None:
         since = max(history.last_contact_on, release_date)
-    return since is not None and (today - since).days >= after_days
+    if history.failed_attempts_since >= FAILED_ATTEMPTS_FOR_LOST_CONTACT:
+        return min(since or today, today)  # at once, from a day that stays put
+    return since + timedelta(days=after_days) if since is not None else None
+
+
+def standing(
+    *,
+    status: str,
+    consent_withdrawn: bool,
+    release_date: date | None,
+    cadence: list[dict],
+    history: ContactHistory,
+    today: date,
+    lost_contact_after_days: int = 60,
+) -> Standing:
+    """The rules worked out on `today`, in the form a person stores."""
+    if consent_withdrawn or status in (PersonStatus.closed, PersonStatus.paused):
+        return NOT_STANDING
+    due_on, reason = next_due_on(
+        release_date=release_date, cadence=cadence, history=history, today=today
+    )
+    lost_from = None
+    if status != PersonStatus.lost_contact:
+        lost_from = lost_contact_from(
+            release_date=release_date,
+            history=history,
+            today=today,
+            after_days=lost_contact_after_days,
+        )
+    if release_date is not None and today < release_date:
+        recheck_on = release_date
+    elif release_date is None and history.last_contact_on is None:
+        recheck_on = today + timedelta(days=1)  # "due now" moves with the calendar
+    else:
+        recheck_on = None
+    return Standing(due_on, reason, lost_from, recheck_on)
 
 
 def due_status(
@@ -113,15 +179,12 @@ def due_status(
     lost_contact_after_days: int = 60,
 ) -> Due:
     """Where a person stands today: upcoming, due today, overdue (by how many days), or not due."""
-    if consent_withdrawn or status in (PersonStatus.closed, PersonStatus.paused):
-        return NOT_DUE
-    due_on, reason = next_due_on(
-        release_date=release_date, cadence=cadence, history=history, today=today
-    )
-    lost = status != PersonStatus.lost_contact and suggests_lost_contact(
-        release_date=release_date, history=history, today=today, after_days=lost_contact_after_days
-    )
-    if due_on < today:
-        return Due(DueState.overdue, due_on, reason, (today - due_on).days, lost)
-    state = DueState.due_today if due_on == today else DueState.upcoming
-    return Due(state, due_on, reason, 0, lost)
+    return standing(
+        status=status,
+        consent_withdrawn=consent_withdrawn,
+        release_date=release_date,
+        cadence=cadence,
+        history=history,
+        today=today,
+        lost_contact_after_days=lost_contact_after_days,
+    ).on(today)

@@ -82,7 +82,7 @@ class World:
                 )
             )
         self.db.flush()
-        refresh_next_due(self.db, person, zone=ZONE)
+        refresh_next_due(self.db, person, today=TODAY)
         self.db.commit()
         self.people[key] = person
         return person

@@ -289,6 +289,17 @@ def test_keys_rotate_and_due_dates_refresh_from_the_command_line(app, runner, wo
     person.next_due_on = None
     db.add(person)
     db.commit()
-    result = runner.invoke(args=["people", "refresh-due"])
+    result = runner.invoke(args=["people", "check-due"])
+    assert result.exit_code == 1
+    assert f"{person.id}: stored" in result.output
+    assert "checked 3 people: 1 differ, 0 await the daily refresh" in result.output
+    # the daily run stores only those whose recheck day came; --all stores everyone
+    assert "recomputed for 0 people" in runner.invoke(args=["people", "refresh-due"]).output
+    result = runner.invoke(args=["people", "refresh-due", "--all"])
     assert "recomputed for 3 people" in result.output
     assert reload(db, person).next_due_on is not None
+    result = runner.invoke(args=["people", "check-due", "--sample", "2"])
+    assert (result.exit_code, result.output) == (
+        0,
+        "checked 2 people: 0 differ, 0 await the daily refresh\n",
+    )

@@ -156,7 +156,7 @@ def _new_status(session, user: User, person: Person, cleaned: dict, zone) -> Sta
     person.status = cleaned["to_status"]
     person.version += 1
     person.updated_at = utcnow()
-    refresh_next_due(session, person, zone=zone)
+    refresh_next_due(session, person)
     audit.record(
         session,
         user=user,

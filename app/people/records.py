@@ -89,7 +89,7 @@ def _add_version(
         session.add(record)
         _touch(person)
         session.flush()
-        refresh_next_due(session, person, zone=zone)
+        refresh_next_due(session, person)
         audit.record(
             session,
             user=user,
@@ -154,7 +154,7 @@ def withdraw_consent(
         session.add(consent)
         person.consent_withdrawn_at = consent.withdrawn_at
         _touch(person)
-        refresh_next_due(session, person, zone=zone)
+        refresh_next_due(session, person)
         audit.record(
             session,
             user=user,

@@ -135,7 +135,7 @@ def register_person(
             session.flush()
             session.add(first_plan(person=person, unit=unit, author=user, today=today))
             session.flush()
-            refresh_next_due(session, person, zone=zone)
+            refresh_next_due(session, person)
             audit.record(session, user=user, action="person_create", person=person, target=person)
     except LostRace:
         # registered alongside, under the same ID-card number or the same id
@@ -185,7 +185,7 @@ def _apply_update(session, user: User, person: Person, cleaned, changed, zone) -
     person.search_keys = name_search_keys(person.name)
     person.version += 1
     person.updated_at = utcnow()
-    refresh_next_due(session, person, zone=zone)
+    refresh_next_due(session, person)
     # field names only: the audit trail must not become a second copy of the data
     audit.record(
         session,

@@ -56,17 +56,13 @@ def _already_planned(session: Session, user_ids: list[uuid.UUID], since: date) -
 
 
 def digest_details(session: Session, user: User, today: date) -> dict:
-    counts = count_due(due_items(session, user, today=today, timezone=user.timezone))
+    counts = count_due(due_items(session, user, today=today))
     return {"overdue": counts.overdue, "due_today": counts.due_today}
 
 
 def evening_details(session: Session, user: User, today: date) -> dict:
     tomorrow = today + timedelta(days=1)
-    items = [
-        item
-        for item in due_items(session, user, today=today, timezone=user.timezone)
-        if item.due.due_on == tomorrow
-    ]
+    items = [item for item in due_items(session, user, today=today) if item.due.due_on == tomorrow]
     kinds: dict[uuid.UUID, tuple[int, list]] = {}
     if items:
         plans = session.exec(

@@ -57,7 +57,7 @@ def _by_officer(session: Session, items: list[DueItem]):
 def today_board(session: Session, user: User, *, now: datetime) -> TodayBoard:
     """Overdue first, then due today, then the next 7 days, in the user's own time zone."""
     today = local_date(now, user.timezone)
-    items = due_items(session, user, today=today, timezone=user.timezone)
+    items = due_items(session, user, today=today)
     overview = can(user, Action.unit_overview)
     return TodayBoard(
         today=today,

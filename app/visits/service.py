@@ -31,7 +31,6 @@ visit is the first version when recorded; the edit window is counted from then.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -39,7 +38,7 @@ from sqlmodel import Session, select
 from app import audit
 from app.accounts import N_
 from app.contract import LostRace, Outcome, WriteResult, after_commit, refused, savepoint
-from app.due import due_for_person, refresh_next_due
+from app.due import refresh_next_due, schedule_today, stored_standing
 from app.models import Person, PersonStatus, Unit, User, Visit, VisitVersion
 from app.policy import Action, can, may_edit_visit, may_record_visit, sees_record
 from app.schedule import Due, local_date
@@ -93,15 +92,14 @@ def _end_lost_contact(session: Session, person: Person, visit: Visit, now: datet
     return {"status": [PersonStatus.lost_contact.value, PersonStatus.active.value]}
 
 
-def _due(session: Session, user: User, person: Person, now: datetime) -> Due:
-    today = local_date(now, user.timezone)
-    return due_for_person(session, person, today=today, timezone=user.timezone)
+def _due(user: User, person: Person, now: datetime) -> Due:
+    return stored_standing(person).on(local_date(now, user.timezone))
 
 
 def _saved(session: Session, user: User, outcome: Outcome, visit: Visit, person: Person, now):
     """The answer to a saved visit; its alerts go out once the caller has committed it."""
     after_commit(session, lambda: visit_recorded.send(visit, session=session, user=user))
-    return WriteResult(outcome, visit, due=_due(session, user, person, now))
+    return WriteResult(outcome, visit, due=_due(user, person, now))
 
 
 def record_visit(
@@ -140,7 +138,7 @@ def record_visit(
                 target=visit,
                 details=details,
             )
-            refresh_next_due(session, person, zone=ZoneInfo(user.timezone))
+            refresh_next_due(session, person, today=schedule_today(now))
     except LostRace:
         # the same UUID saved by a request running alongside: judge it as a replay
         existing = session.get(Visit, clean["id"])
@@ -229,7 +227,7 @@ def _apply_correction(session, user, visit: Visit, person: Person, before, clean
     audit.record(
         session, user=user, action="visit_edit", person=person, target=visit, details=details
     )
-    refresh_next_due(session, person, zone=ZoneInfo(user.timezone))
+    refresh_next_due(session, person, today=schedule_today(now))
 
 
 @dataclass(frozen=True)

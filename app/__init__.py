@@ -47,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.offline.device_keys import bp as device_keys_bp
     from app.people import bp as people_bp
     from app.settings import bp as settings_bp
+    from app.supervision.dashboard_views import bp as dashboard_bp
+    from app.supervision.report_views import bp as reports_bp
     from app.sync.views import bp as sync_bp
     from app.today import bp as today_bp
     from app.visits import bp as visits_bp
@@ -64,4 +66,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sync_bp, url_prefix="/sync")
     app.register_blueprint(reminders.bp)
     app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(dashboard_bp, url_prefix="/supervision")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
     return app

@@ -52,8 +52,12 @@ def check_role_and_unit(session: Session, role: str, unit_id: uuid.UUID | None) 
     """A known role, and a unit that exists for everyone but an administrator."""
     if role not in set(Role):
         raise AccountError("role", N_("Unknown role."))
-    if role != Role.admin and unit_id is None:
-        raise AccountError("unit_id", N_("Everyone but an administrator belongs to a unit."))
+    if role == Role.director and unit_id is not None:
+        raise AccountError("unit_id", N_("A director oversees every unit: leave the unit empty."))
+    if role not in (Role.admin, Role.director) and unit_id is None:
+        raise AccountError(
+            "unit_id", N_("Everyone but an administrator or a director belongs to a unit.")
+        )
     if unit_id is not None and session.get(Unit, unit_id) is None:
         raise AccountError("unit_id", N_("Unknown unit."))
 

@@ -77,6 +77,7 @@ ROLE_LABELS = {
     "supervisor": _l("Supervisor"),
     "officer": _l("Officer"),
     "peer_helper": _l("Peer helper"),
+    "director": _l("Director (read only)"),
 }
 STATUS_LABELS = {
     "pre_release": _l("Before release"),

@@ -33,6 +33,8 @@ class Role(StrEnum):
     supervisor = "supervisor"
     officer = "officer"
     peer_helper = "peer_helper"
+    # the bureau: every unit's figures side by side, never a name, a phone or a ledger
+    director = "director"
 
 
 class PersonStatus(StrEnum):

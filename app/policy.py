@@ -48,9 +48,14 @@ class Action(StrEnum):
     user_view = "user.view"  # the users list and a user's page (a supervisor: her unit's)
     user_unlock = "user.unlock"  # lift a sign-in lockout
     unit_manage = "unit.manage"
+    # the unit's (a director's: every unit's) figures and periodic reports: aggregates only
     report_view = "report.view"
+    # every unit's figures side by side (the bureau)
+    city_view = "city.view"
+    # her unit's people and visits as a file, with a stated reason, audited
+    personal_export = "person.export"
     offline_copy = "offline.copy"
-    # Today for the whole unit, grouped by officer, with fresh self-harm flags
+    # the unit's dashboard: Today for the whole unit, by officer, self-harm flags first
     unit_overview = "unit.overview"
     reminder_receive = "reminder.receive"  # due-visit reminders for her own scope
     risk_alert_receive = "risk_alert.receive"  # an alert when a visit in her unit flags self-harm
@@ -141,7 +146,14 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
         Action.visit_edit,
         Action.reminder_receive,
     },
+    # the bureau reads figures only: no person, no ledger, no user account
+    Role.director: {
+        Action.report_view,
+        Action.city_view,
+    },
 }
+ROLE_ACTIONS[Role.admin] |= {Action.city_view}
+ROLE_ACTIONS[Role.supervisor] |= {Action.personal_export}
 # a peer helper logs talks and online check-ins, and nothing more
 PEER_HELPER_VISIT_KINDS = frozenset({VisitKind.talk, VisitKind.online_check_in})
 
@@ -207,11 +219,23 @@ def people_scope(user: User) -> ColumnElement[bool]:
 
 def colleagues_scope(user: User) -> ColumnElement[bool]:
     """A WHERE clause on users: those whose names she may see (her unit; all for an admin)."""
-    if not user.active:
+    if not user.active or user.unit_id is None and user.role != Role.admin:
         return false()
     if user.role == Role.admin:
         return true()
     return User.unit_id == user.unit_id
+
+
+def units_scope(user: User, unit_id: ColumnElement) -> ColumnElement[bool]:
+    """A WHERE clause on any unit id column: the units whose figures she may read.
+
+    Her own unit for a supervisor; every unit for a director or an administrator.
+    """
+    if not can(user, Action.report_view):
+        return false()
+    if user.role in (Role.director, Role.admin):
+        return true()
+    return unit_id == user.unit_id
 
 
 def roles_allowed(action: Action) -> list[str]:

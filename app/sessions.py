@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from app.models import Role, User, UserSession
 
 # desk roles: a short idle timeout
-DESK_ROLES = (Role.supervisor, Role.admin)
+DESK_ROLES = (Role.supervisor, Role.admin, Role.director)
 # last_seen_at is written at most this often, so browsing does not write on every request
 TOUCH_EVERY = timedelta(minutes=1)
 

@@ -24,7 +24,7 @@ from app.models import RecoveryCode, Role, User
 from app.sessions import end_sessions
 
 ISSUER = "Clover"
-REQUIRED_ROLES = (Role.supervisor, Role.admin)
+REQUIRED_ROLES = (Role.supervisor, Role.admin, Role.director)
 RECOVERY_CODES = 10
 # a code of the step before or after now is still good: clocks drift, typing takes time
 DRIFT_STEPS = 1

@@ -222,7 +222,7 @@ def make_user(db, unit):
     """
 
     def make(username: str, role: str = "officer", enrolled: bool | None = None, **kwargs):
-        kwargs.setdefault("unit_id", None if role == "admin" else unit.id)
+        kwargs.setdefault("unit_id", None if role in ("admin", "director") else unit.id)
         user = create_user(
             db,
             username=username,

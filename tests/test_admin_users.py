@@ -125,7 +125,7 @@ def test_a_new_role_ends_her_sessions(client, app, db, office):
         ({"role": "supervisor"}, "请先移交她负责的人员"),
         ({"unit_id": "other"}, "请先移交她负责的人员"),
         ({"display_name": "  "}, "请填写名称"),
-        ({"unit_id": ""}, "除管理员外"),
+        ({"unit_id": ""}, "除管理员和局领导外"),
     ],
 )
 def test_an_edit_that_would_strand_her_people_is_refused(client, db, unit, office, change, message):

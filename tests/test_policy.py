@@ -8,8 +8,8 @@ from sqlmodel import select
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts import create_unit
-from app.models import Consent, Person
-from app.policy import Action, can, people_scope, require
+from app.models import Consent, Person, Unit, User
+from app.policy import Action, can, colleagues_scope, people_scope, require, units_scope
 
 
 def consent(person, author, *, version=1, withdrawn=False, **consents):
@@ -38,6 +38,7 @@ def world(db, unit, make_user):
         "officer": make_user("officer1"),
         "other_officer": make_user("officer2"),
         "helper": make_user("helper1", role="peer_helper"),
+        "director": make_user("director", role="director"),
     }
 
     def paired(name):
@@ -86,6 +87,7 @@ VISIBLE = {
     "officer": PAIRED,
     "other_officer": {"colleague"},
     "helper": {"mine"},
+    "director": set(),
 }
 
 
@@ -111,6 +113,17 @@ def test_scope_and_can_agree_on_who_is_visible(db, world, who):
         ("helper", Action.person_create, False),
         ("supervisor", Action.report_view, True),
         ("officer", Action.report_view, False),
+        ("director", Action.report_view, True),
+        ("director", Action.city_view, True),
+        ("supervisor", Action.city_view, False),
+        ("director", Action.person_list, False),
+        ("director", Action.user_view, False),
+        ("director", Action.audit_view, False),
+        ("supervisor", Action.personal_export, True),
+        ("director", Action.personal_export, False),
+        ("officer", Action.personal_export, False),
+        ("helper", Action.personal_export, False),
+        ("admin", Action.personal_export, False),
     ],
 )
 def test_role_actions(world, who, action, allowed):
@@ -213,3 +226,25 @@ def test_a_helper_is_refused_the_officers_records_of_a_woman_she_sees(world):
         require(helper, Action.person_records, people["mine"])
     with pytest.raises(NotFound):
         require(helper, Action.person_records, people["declined"])
+
+
+@pytest.mark.parametrize(
+    ("who", "units"),
+    [
+        ("supervisor", {"测试工作室"}),
+        ("other_supervisor", {"另一个工作室"}),
+        ("director", {"测试工作室", "另一个工作室"}),
+        ("admin", {"测试工作室", "另一个工作室"}),
+        ("officer", set()),
+        ("helper", set()),
+    ],
+)
+def test_figures_scope_by_unit(db, world, who, units):
+    users, _ = world
+    query = select(Unit.name).where(units_scope(users[who], Unit.id))
+    assert set(db.exec(query)) == units
+
+
+def test_a_director_sees_no_colleague_by_name(db, world):
+    users, _ = world
+    assert list(db.exec(select(User).where(colleagues_scope(users["director"])))) == []

@@ -135,7 +135,7 @@ class ExportForm(FlaskForm):
     reason = TextAreaField(
         _l("Why do you need this export?"),
         validators=[
-            DataRequired(message=_l("State why you need her unit's personal data.")),
+            DataRequired(message=_l("State why you need this personal data.")),
             Length(
                 min=REASON_MIN,
                 max=REASON_MAX,

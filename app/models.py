@@ -148,6 +148,8 @@ class Unit(SQLModel, table=True):
     default_cadence: list[dict] = Field(default_factory=default_cadence, sa_type=JSON)
     visit_edit_window_hours: int = Field(default=72)
     lost_contact_after_days: int = Field(default=60)
+    # a contact this many days after its due date still counts as on time (the dashboard)
+    grace_days: int = Field(default=3)
     # the phone locks after this many idle minutes (and when reopened after as long away)
     lock_after_minutes: int = Field(default=5)
     # a closed person's records are anonymised this many years after closing (PIPL)

@@ -1,0 +1,689 @@
+"""Where a unit stands, and every unit side by side: figures from SQL aggregates, no Flask.
+
+`unit_dashboard(session, user, today=..., zone=...)` runs `DASHBOARD_QUERIES` statements and
+`city_view(...)` runs `CITY_QUERIES`, whatever the number of people or visits: each is a
+GROUP BY over indexed columns (person (unit_id, next_due_on), visit (person_id,
+occurred_at)), scoped by the policy's `units_scope`. No person is loaded to count her.
+
+What the figures count, for the people of a unit (a person's unit is her current one):
+
+- *contact*: a visit of any kind but `attempt` with no `failure_reason`. Contacts are
+  counted in the month (and by the officer) of the local day they happened on.
+- *due today*, *overdue*, *due this week*: the stored next due date (`Person.next_due_on`,
+  kept by app/due.py and the daily refresh) is today, before today, or from today to six
+  days on. Paused, closed and withdrawn people have none.
+- *caseload*: an officer's assigned people who are not closed.
+- *phase*: her follow-up phase by days since release under the unit's cadence (each
+  phase covers days since release up to `until_day`); before release, or release unknown.
+- *on-time rate*: the share of due dates met within the unit's grace days over the last
+  `ON_TIME_DAYS` days. Each contact after release on a local day in the window is one due
+  date: it was on time when its day is no later than the day it was due plus the unit's
+  `grace_days`; it was due `FIRST_CONTACT_DAYS` after her release day for her first contact
+  after release, else, after her previous contact, the interval of the unit's cadence for
+  the phase that previous contact fell in (`app.schedule.interval_for`). Each person whose
+  stored next due date is more than `grace_days` past is one more due date, missed. So
+  rate = contacts on time / (contacts in the window + people overdue beyond grace). The
+  previous contact comes from `LAG` over her contacts since release. A contact is credited
+  to its author; a due date missed now to her assigned officer. Agreed dates and a
+  person's own plan do not enter: the rate measures the unit's rhythm.
+- *risk flags waiting*: a self-harm or relapse-signs flag on a visit of someone not
+  closed that no later contact with her has followed yet; self-harm first.
+- *funnel*: everyone on the unit's books; released (release day today or before); first
+  contact (a contact on or after her release day); regular (two contacts or more since
+  release); closed.
+
+Time: local days are the city's (`zone`); PostgreSQL converts with the zone itself,
+SQLite, which has no zones, with the zone's offset on `today`.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Integer, String, and_, case, cast, exists, func, literal, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.models import (
+    FIRST_CONTACT_DAYS,
+    Person,
+    PersonStatus,
+    RiskFlag,
+    Role,
+    Unit,
+    User,
+    Visit,
+    VisitKind,
+)
+from app.policy import Action, can, people_scope, units_scope
+
+ON_TIME_DAYS = 90
+CHART_MONTHS = 12
+WEEK_DAYS = 7
+RISK_LIMIT = 50
+WAITING_FLAGS = (RiskFlag.self_harm, RiskFlag.relapse_signs)
+# the kinds of contact, in the order charts and tables show them
+CONTACT_KINDS = tuple(kind for kind in VisitKind if kind != VisitKind.attempt)
+STATUS_ORDER = tuple(PersonStatus)
+FUNNEL_STAGES = ("enrolled", "released", "first_contact", "regular", "closed")
+# the SQL statements each figure set runs, whatever the size of the units
+DASHBOARD_QUERIES = 8
+CITY_QUERIES = 6
+CITY_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+class NotOverseen(LookupError):
+    """This user oversees no unit: no dashboard to show."""
+
+
+@dataclass(frozen=True)
+class OnTime:
+    """Due dates met within grace (`met`) among contacts in the window and missed ones."""
+
+    met: int = 0
+    contacts: int = 0
+    missed: int = 0  # people overdue beyond grace now
+
+    @property
+    def due_dates(self) -> int:
+        return self.contacts + self.missed
+
+    @property
+    def rate(self) -> float | None:
+        """From 0 to 1; None when no due date fell in the window."""
+        return self.met / self.due_dates if self.due_dates else None
+
+    def __add__(self, other: "OnTime") -> "OnTime":
+        return OnTime(
+            self.met + other.met, self.contacts + other.contacts, self.missed + other.missed
+        )
+
+
+@dataclass(frozen=True)
+class Phase:
+    key: str
+    start_day: int | None  # days since release; None for before release / unknown
+    until_day: int | None
+
+
+@dataclass(frozen=True)
+class OfficerRow:
+    """One line of the officers' table; `officer_id` None: people with no officer."""
+
+    officer_id: uuid.UUID | None
+    name: str
+    caseload: int = 0
+    overdue: int = 0
+    due_week: int = 0
+    contacts_month: int = 0
+    on_time: OnTime = OnTime()
+    last_contact_at: datetime | None = None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time.rate
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person named on the dashboard (the audit trail records her id)."""
+
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
+class RiskItem:
+    visit_id: uuid.UUID
+    person: PersonRef
+    officer_name: str | None
+    kind: str
+    occurred_at: datetime
+    flags: list[str]
+
+    @property
+    def self_harm(self) -> bool:
+        return RiskFlag.self_harm in self.flags
+
+
+@dataclass(frozen=True)
+class MonthlyContacts:
+    """Contacts by month (oldest first, 'YYYY-MM') and kind."""
+
+    months: list[str]
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def count(self, month: str, kind: str) -> int:
+        return self.counts.get((month, kind), 0)
+
+    def month_total(self, month: str) -> int:
+        return sum(self.count(month, kind) for kind in CONTACT_KINDS)
+
+    def kind_total(self, kind: str) -> int:
+        return sum(self.count(month, kind) for month in self.months)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class UnitDashboard:
+    unit_id: uuid.UUID
+    unit_name: str
+    today: date
+    grace_days: int
+    by_status: dict[str, int]
+    phases: list[Phase]
+    by_phase: dict[str, int]
+    due_today: int
+    overdue: int
+    due_week: int
+    contacts_month: int
+    on_time: OnTime
+    officers: list[OfficerRow]
+    risks: list[RiskItem]
+    monthly: MonthlyContacts
+    funnel: list[tuple[str, int]]
+
+    @property
+    def people(self) -> int:
+        return sum(self.by_status.values())
+
+    def named(self) -> list[PersonRef]:
+        """Everyone the page names: for the audit trail."""
+        return list({item.person.id: item.person for item in self.risks}.values())
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    """One unit's aggregates for the city view: counts only, nobody named."""
+
+    unit_id: uuid.UUID
+    name: str
+    by_status: dict[str, int]
+    due_today: int
+    overdue: int
+    contacts_month: int
+    on_time: OnTime
+
+    @property
+    def people(self) -> int:
+        return sum(self.by_status.values())
+
+
+@dataclass(frozen=True)
+class CityView:
+    today: date
+    units: list[UnitFigures]
+
+    @property
+    def total(self) -> UnitFigures:
+        by_status = {s: sum(u.by_status.get(s, 0) for u in self.units) for s in STATUS_ORDER}
+        return UnitFigures(
+            unit_id=uuid.UUID(int=0),
+            name="",
+            by_status=by_status,
+            due_today=sum(u.due_today for u in self.units),
+            overdue=sum(u.overdue for u in self.units),
+            contacts_month=sum(u.contacts_month for u in self.units),
+            on_time=sum((u.on_time for u in self.units), OnTime()),
+        )
+
+
+# --- local days in SQL, alike on SQLite and PostgreSQL ----------------------------------
+
+
+class _Days:
+    """Integer day numbers and months of local days, as SQL expressions.
+
+    Only differences and comparisons between them are used, so each dialect may count
+    from its own epoch.
+    """
+
+    def __init__(self, session: Session, zone: ZoneInfo, today: date):
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.zone = zone
+        offset = datetime.combine(today, time(12), zone).utcoffset() or timedelta(0)
+        self.modifier = f"{int(offset.total_seconds()):+d} seconds"
+
+    def of_moment(self, column):
+        if self.postgres:
+            return self.of_date(cast(func.timezone(self.zone.key, column), Date))
+        return cast(func.julianday(column, self.modifier) + 0.5, Integer)
+
+    def of_date(self, column):
+        if self.postgres:
+            return column - literal(date(1970, 1, 1), Date)  # date - date: an integer
+        return cast(func.julianday(column) + 0.5, Integer)
+
+    def month(self, column):
+        if self.postgres:
+            return func.to_char(func.timezone(self.zone.key, column), "YYYY-MM")
+        return func.strftime("%Y-%m", column, self.modifier)
+
+    def start(self, day: date) -> datetime:
+        """The UTC moment a local day begins."""
+        return datetime.combine(day, time(), self.zone).astimezone(UTC)
+
+
+def _completed():
+    return and_(Visit.failure_reason.is_(None), Visit.kind != VisitKind.attempt)
+
+
+def phases_of(cadence: list[dict]) -> list[Phase]:
+    """The unit's follow-up phases, with before release and release unknown first."""
+    phases = [Phase("pre_release", None, None)]
+    start = 0
+    for step in cadence:
+        until = step.get("until_day")
+        phases.append(Phase(f"days_{start}", start, until))
+        if until is None:
+            break
+        start = until
+    return [*phases, Phase("unknown", None, None)]
+
+
+def _phase_case(phases: list[Phase], today: date):
+    """Her phase on `today`: days since release against each phase's end."""
+    whens = [
+        (Person.release_date.is_(None), "unknown"),
+        (Person.release_date > today, "pre_release"),
+    ]
+    follow = [p for p in phases if p.start_day is not None]
+    for phase in follow[:-1]:
+        whens.append((Person.release_date > today - timedelta(days=phase.until_day), phase.key))
+    return case(*whens, else_=follow[-1].key if follow else "unknown")
+
+
+def _interval_case(cadence: list[dict], since_release):
+    """`app.schedule.interval_for` in SQL: days between contacts in the phase of that day."""
+    whens = []
+    for step in cadence:
+        if step.get("until_day") is None:
+            return case(*whens, else_=int(step["every_days"])) if whens else int(step["every_days"])
+        whens.append((since_release < int(step["until_day"]), int(step["every_days"])))
+    last = int(cadence[-1]["every_days"]) if cadence else 30
+    return case(*whens, else_=last) if whens else literal(last)
+
+
+def _on_time(session: Session, days: _Days, units: list[Unit], *, today: date, by: str) -> dict:
+    """Contacts in the window and those on time, by author (`by="author"`) or unit: one query."""
+    grace_max = max((u.grace_days for u in units), default=0)
+    longest = max(
+        [FIRST_CONTACT_DAYS]
+        + [int(step["every_days"]) for u in units for step in u.default_cadence or []]
+    )
+    window_start = days.start(today - timedelta(days=ON_TIME_DAYS - 1))
+    lookback = window_start - timedelta(days=longest + grace_max + 1)
+    day = days.of_moment(Visit.occurred_at)
+    release_day = days.of_date(Person.release_date)
+    contacts = (
+        select(
+            Visit.author_id.label("author_id"),
+            Person.unit_id.label("unit_id"),
+            Visit.occurred_at.label("occurred_at"),
+            day.label("day"),
+            release_day.label("release_day"),
+            func.lag(day)
+            .over(partition_by=Visit.person_id, order_by=Visit.occurred_at)
+            .label("prev_day"),
+        )
+        .join(Person, Person.id == Visit.person_id)
+        .where(
+            Person.unit_id.in_([u.id for u in units]),
+            _completed(),
+            Visit.occurred_at >= lookback,
+            Visit.occurred_at < days.start(today + timedelta(days=1)),
+            or_(Person.release_date.is_(None), day >= release_day),
+        )
+        .subquery()
+    )
+    c = contacts.c
+    since_release = case((c.release_day.is_(None), 0), else_=c.prev_day - c.release_day)
+
+    def rule(unit: Unit):
+        interval = case(
+            (c.prev_day.is_(None), FIRST_CONTACT_DAYS),
+            else_=_interval_case(unit.default_cadence or [], since_release),
+        )
+        return interval + unit.grace_days
+
+    if len(units) == 1:
+        allowed = rule(units[0])
+    else:
+        allowed = case(*[(c.unit_id == u.id, rule(u)) for u in units], else_=0)
+    base = func.coalesce(c.prev_day, c.release_day)
+    met = func.sum(case((c.day - base <= allowed, 1), else_=0))
+    key = c.author_id if by == "author" else c.unit_id
+    query = (
+        select(key, func.count(), met)
+        .where(c.occurred_at >= window_start, base.is_not(None))
+        .group_by(key)
+    )
+    return {row[0]: (int(row[2] or 0), int(row[1])) for row in session.exec(query)}
+
+
+def _monthly_starts(today: date) -> list[date]:
+    first = today.replace(day=1)
+    months = []
+    for back in range(CHART_MONTHS - 1, -1, -1):
+        index = first.year * 12 + first.month - 1 - back
+        months.append(date(index // 12, index % 12 + 1, 1))
+    return months
+
+
+# --- the supervisor's unit ----------------------------------------------------------------
+
+
+def unit_dashboard(
+    session: Session, user: User, *, today: date, zone: ZoneInfo = CITY_ZONE
+) -> UnitDashboard:
+    """Her unit's figures on `today`, in `DASHBOARD_QUERIES` queries.
+
+    Raises NotOverseen for a user with no unit to oversee.
+    """
+    if not can(user, Action.unit_overview) or user.unit_id is None:
+        raise NotOverseen(user.id)
+    unit = session.exec(select(Unit).where(Unit.id == user.unit_id)).one()  # 1
+    in_unit = and_(Person.unit_id == unit.id, units_scope(user, Person.unit_id))
+    days = _Days(session, zone, today)
+    phases = phases_of(unit.default_cadence or [])
+
+    # 2: status by phase, and whether she was reached after release
+    reached = and_(
+        Person.release_date <= today,
+        Person.last_contact_at.is_not(None),
+        days.of_moment(Person.last_contact_at) >= days.of_date(Person.release_date),
+    )
+    people = select(
+        Person.status.label("status"),
+        _phase_case(phases, today).label("phase"),
+        case((reached, 1), else_=0).label("reached"),
+        case((Person.release_date <= today, 1), else_=0).label("released"),
+    ).where(in_unit)
+    people = people.subquery()
+    p = people.c
+    by_status = dict.fromkeys(STATUS_ORDER, 0)
+    by_phase = {phase.key: 0 for phase in phases}
+    funnel = dict.fromkeys(FUNNEL_STAGES, 0)
+    grouped = select(p.status, p.phase, p.reached, p.released, func.count()).group_by(
+        p.status, p.phase, p.reached, p.released
+    )
+    for status, phase, was_reached, released, count in session.exec(grouped):
+        by_status[status] = by_status.get(status, 0) + count
+        funnel["enrolled"] += count
+        funnel["released"] += count if released else 0
+        funnel["first_contact"] += count if was_reached else 0
+        if status == PersonStatus.closed:
+            funnel["closed"] += count
+        else:
+            by_phase[phase] = by_phase.get(phase, 0) + count
+
+    # 3: standing by officer
+    late = today - timedelta(days=unit.grace_days)
+    week_end = today + timedelta(days=WEEK_DAYS - 1)
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    standing = (
+        select(
+            Person.assigned_officer_id,
+            counted(Person.status != PersonStatus.closed),
+            counted(Person.next_due_on < today),
+            counted(Person.next_due_on < late),
+            counted(Person.next_due_on == today),
+            counted(and_(Person.next_due_on >= today, Person.next_due_on <= week_end)),
+            func.max(Person.last_contact_at),
+        )
+        .where(in_unit)
+        .group_by(Person.assigned_officer_id)
+    )
+    by_officer = {row[0]: row[1:] for row in session.exec(standing)}
+
+    # 4: contacts by month, kind and author over the chart's twelve months
+    months = _monthly_starts(today)
+    in_chart = (
+        select(
+            days.month(Visit.occurred_at).label("month"),
+            Visit.kind.label("kind"),
+            Visit.author_id.label("author_id"),
+        )
+        .join(Person, Person.id == Visit.person_id)
+        .where(
+            in_unit,
+            _completed(),
+            Visit.occurred_at >= days.start(months[0]),
+            Visit.occurred_at < days.start(today + timedelta(days=1)),
+        )
+        .subquery()
+    )
+    m = in_chart.c
+    monthly_rows = session.exec(
+        select(m.month, m.kind, m.author_id, func.count()).group_by(m.month, m.kind, m.author_id)
+    ).all()
+    keys = [f"{start:%Y-%m}" for start in months]
+    counts: dict[tuple[str, str], int] = {}
+    this_month: dict = {}
+    for month, kind, author_id, count in monthly_rows:
+        counts[(month, kind)] = counts.get((month, kind), 0) + count
+        if month == keys[-1]:
+            this_month[author_id] = this_month.get(author_id, 0) + count
+    monthly = MonthlyContacts(months=keys, counts=counts)
+
+    # 5: on time, by author
+    on_time_by = _on_time(session, days, [unit], today=today, by="author")
+
+    # 6: regular follow-up: two contacts or more since release
+    release_day = days.of_date(Person.release_date)
+    regular = (
+        select(Visit.person_id)
+        .join(Person, Person.id == Visit.person_id)
+        .where(
+            in_unit,
+            _completed(),
+            Person.release_date.is_not(None),
+            days.of_moment(Visit.occurred_at) >= release_day,
+        )
+        .group_by(Visit.person_id)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    funnel["regular"] = session.exec(select(func.count()).select_from(regular)).one()
+
+    # 7: the unit's officers, by name
+    officers = session.exec(
+        select(User)
+        .where(User.unit_id == unit.id, User.role == Role.officer)
+        .order_by(User.display_name)
+    ).all()
+    names = {o.id: o.display_name for o in officers}
+
+    # 8: risk flags waiting for a contact
+    risks = _waiting_risks(session, in_unit, names)
+
+    rows = []
+    for officer in officers:
+        if officer.active or officer.id in by_officer:
+            rows.append(
+                _officer_row(officer.id, officer.display_name, by_officer, this_month, on_time_by)
+            )
+    if None in by_officer:
+        rows.append(_officer_row(None, "", by_officer, this_month, on_time_by))
+    totals = [sum(row[i] for row in by_officer.values()) for i in range(5)]
+    on_time = OnTime(
+        met=sum(met for met, _ in on_time_by.values()),
+        contacts=sum(n for _, n in on_time_by.values()),
+        missed=totals[2],
+    )
+    return UnitDashboard(
+        unit_id=unit.id,
+        unit_name=unit.name,
+        today=today,
+        grace_days=unit.grace_days,
+        by_status=by_status,
+        phases=phases,
+        by_phase=by_phase,
+        due_today=totals[3],
+        overdue=totals[1],
+        due_week=totals[4],
+        contacts_month=sum(this_month.values()),
+        on_time=on_time,
+        officers=rows,
+        risks=risks,
+        monthly=monthly,
+        funnel=[(stage, funnel[stage]) for stage in FUNNEL_STAGES],
+    )
+
+
+def _officer_row(officer_id, name, by_officer, this_month, on_time_by) -> OfficerRow:
+    caseload, overdue, late, _today, week, last = by_officer.get(officer_id, (0, 0, 0, 0, 0, None))
+    met, contacts = on_time_by.get(officer_id, (0, 0)) if officer_id else (0, 0)
+    return OfficerRow(
+        officer_id=officer_id,
+        name=name,
+        caseload=caseload,
+        overdue=overdue,
+        due_week=week,
+        contacts_month=this_month.get(officer_id, 0) if officer_id else 0,
+        on_time=OnTime(met=met, contacts=contacts, missed=late),
+        last_contact_at=last,
+    )
+
+
+def _waiting_risks(session: Session, in_unit, names: dict) -> list[RiskItem]:
+    # the flags are a JSON list; its text holds the quoted code on SQLite and PostgreSQL
+    text = cast(Visit.risk_flags, String)
+    self_harm = text.like(f'%"{RiskFlag.self_harm.value}"%')
+    flagged = or_(*(text.like(f'%"{flag.value}"%') for flag in WAITING_FLAGS))
+    later = aliased(Visit)
+    followed = exists().where(
+        later.person_id == Visit.person_id,
+        later.occurred_at > Visit.occurred_at,
+        later.failure_reason.is_(None),
+        later.kind != VisitKind.attempt,
+    )
+    query = (
+        select(
+            Visit.id,
+            Visit.kind,
+            Visit.occurred_at,
+            Visit.risk_flags,
+            Person.id,
+            Person.name,
+            Person.assigned_officer_id,
+        )
+        .join(Person, Person.id == Visit.person_id)
+        .where(in_unit, Person.status != PersonStatus.closed, flagged, ~followed)
+        .order_by(case((self_harm, 0), else_=1), Visit.occurred_at.desc())
+        .limit(RISK_LIMIT)
+    )
+    return [
+        RiskItem(
+            visit_id=visit_id,
+            person=PersonRef(person_id, name),
+            officer_name=names.get(officer_id),
+            kind=kind,
+            occurred_at=occurred_at,
+            flags=[f for f in flags or [] if f in {w.value for w in WAITING_FLAGS}],
+        )
+        for visit_id, kind, occurred_at, flags, person_id, name, officer_id in session.exec(query)
+    ]
+
+
+# --- the city: every unit side by side ------------------------------------------------------
+
+
+def city_view(session: Session, user: User, *, today: date, zone: ZoneInfo = CITY_ZONE) -> CityView:
+    """Every unit's aggregates she may read, side by side, in `CITY_QUERIES` queries."""
+    if not can(user, Action.city_view):
+        return CityView(today=today, units=[])
+    units = session.exec(
+        select(Unit).where(units_scope(user, Unit.id)).order_by(Unit.name)
+    ).all()  # 1
+    if not units:
+        return CityView(today=today, units=[])
+    scope = units_scope(user, Person.unit_id)
+    days = _Days(session, zone, today)
+    statuses: dict = {u.id: dict.fromkeys(STATUS_ORDER, 0) for u in units}
+    query = select(Person.unit_id, Person.status, func.count()).where(scope)
+    for unit_id, status, count in session.exec(query.group_by(Person.unit_id, Person.status)):
+        statuses[unit_id][status] = count  # 2
+    beyond_grace = or_(
+        *(
+            and_(Person.unit_id == u.id, Person.next_due_on < today - timedelta(days=u.grace_days))
+            for u in units
+        )
+    )
+    due = select(
+        Person.unit_id,
+        func.sum(case((Person.next_due_on == today, 1), else_=0)),
+        func.sum(case((Person.next_due_on < today, 1), else_=0)),
+        func.sum(case((beyond_grace, 1), else_=0)),
+    ).where(scope)
+    standing = {row[0]: row[1:] for row in session.exec(due.group_by(Person.unit_id))}  # 3
+    month_start = days.start(today.replace(day=1))
+    contacts = (
+        select(Person.unit_id, func.count())
+        .join(Visit, Visit.person_id == Person.id)
+        .where(scope, _completed(), Visit.occurred_at >= month_start)
+        .where(Visit.occurred_at < days.start(today + timedelta(days=1)))
+        .group_by(Person.unit_id)
+    )
+    this_month = dict(session.exec(contacts).all())  # 4
+    on_time = _on_time(session, days, list(units), today=today, by="unit")  # 5
+    figures = []
+    for unit in units:
+        due_today, overdue, late = standing.get(unit.id, (0, 0, 0))
+        met, counted = on_time.get(unit.id, (0, 0))
+        figures.append(
+            UnitFigures(
+                unit_id=unit.id,
+                name=unit.name,
+                by_status=statuses[unit.id],
+                due_today=int(due_today or 0),
+                overdue=int(overdue or 0),
+                contacts_month=this_month.get(unit.id, 0),
+                on_time=OnTime(met=met, contacts=counted, missed=int(late or 0)),
+            )
+        )
+    return CityView(today=today, units=figures)
+
+
+# --- an officer's due list, paged -----------------------------------------------------------
+
+DUE_PAGE = 25
+
+
+@dataclass(frozen=True)
+class DuePage:
+    people: list[Person]
+    page: int
+    has_next: bool
+    total: int
+
+
+def officer_due_page(
+    session: Session, user: User, officer: User, *, page: int = 1, per_page: int = DUE_PAGE
+) -> DuePage:
+    """Her people with a next due date, most urgent first, one page (LIMIT/OFFSET on the
+    (assigned_officer_id, next_due_on) index), within the reader's people scope."""
+    page = max(page, 1)
+    where = and_(
+        people_scope(user),
+        Person.assigned_officer_id == officer.id,
+        Person.next_due_on.is_not(None),
+    )
+    total = session.exec(select(func.count()).select_from(Person).where(where)).one()
+    rows = session.exec(
+        select(Person)
+        .where(where)
+        .order_by(Person.next_due_on, Person.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    ).all()
+    return DuePage(
+        people=list(rows[:per_page]), page=page, has_next=len(rows) > per_page, total=total
+    )

@@ -137,8 +137,8 @@ def test_a_director_may_ask_for_one_unit(db, report_world):
     )
     assert [u.name for u in report.units] == ["另一个工作室"]
     assert figures_as_dict(report.total) == EXPECTED_B
-    # a director may see no officer's name even for one unit
-    assert [row.group for row in report.by_officer] == ["other_staff"]
+    # a director sees units, never an officer, even for one unit
+    assert report.by_officer is None
 
 
 def test_a_supervisor_cannot_ask_for_another_unit(db, report_world):
@@ -165,6 +165,17 @@ def test_a_quarter_adds_up_its_months(db, report_world):
     ]
     assert quarter.total.follow_ups == sum(m.total.follow_ups for m in months) == 11 + 4
     assert quarter.total.released == sum(m.total.released for m in months)
+
+
+def test_a_visit_late_on_the_last_day_belongs_to_that_month(db, report_world):
+    june = build_report(
+        db, report_world.users["supervisor"], Period(PeriodKind.month, 2026, 6), zone=SHANGHAI
+    )
+    kinds = june.total.follow_ups_by_kind
+    # 00:30 on 1 June (16:30 UTC on 31 May) and 23:30 on 1 June (15:30 UTC that day)
+    assert (kinds["home_visit"], kinds["phone_consultation"]) == (1, 1)
+    assert june.total.follow_ups == 2
+    assert june.total.released == 0
 
 
 @pytest.mark.parametrize("size", [10, 60])
@@ -349,3 +360,18 @@ def test_headers_are_in_her_language(client, auth, db, report_world):
     assert sheet["B1"].value == "2026年5月"
     # row 7 is the first section's title, row 8 its header, then the kinds
     assert [sheet.cell(row, 1).value for row in (9, 10)] == ["电话咨询", "家访面谈"]
+
+
+def test_a_name_that_looks_like_a_formula_stays_text(client, auth, db, report_world):
+    officer = report_world.users["officer1"]
+    officer.display_name = '=HYPERLINK("http://example.com","x")'
+    db.add(officer)
+    db.commit()
+    signed_in(auth, report_world, "supervisor")
+    sheet = xlsx_sheet(client.get("/reports/report.xlsx", query_string=MAY_ARGS))
+    row = find_row(sheet, officer.display_name)
+    assert sheet.cell(row, 1).data_type == "s"
+    text = client.get("/reports/report.csv", query_string=MAY_ARGS).data.decode("utf-8-sig")
+    labels = [row[0] for row in csv.reader(io.StringIO(text)) if row]
+    assert "'" + officer.display_name in labels
+    assert officer.display_name not in labels

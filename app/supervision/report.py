@@ -58,7 +58,7 @@ from app.models import (
     Visit,
     VisitKind,
 )
-from app.policy import colleagues_scope, units_scope
+from app.policy import Action, can, colleagues_scope, units_scope
 from app.types import UTCDateTime
 
 # the kinds of follow-up in the order of the studio's report; attempts are not follow-ups
@@ -301,7 +301,8 @@ def build_report(
         first_contact_days=first_contact_days,
         units=unit_rows,
         total=_sum([u.figures for u in unit_rows]) if unit_rows else _empty(),
-        by_officer=by_officer if len(unit_rows) == 1 else None,
+        # staff by name: one unit, for a reader who may see its accounts (not a director)
+        by_officer=by_officer if len(unit_rows) == 1 and can(user, Action.user_view) else None,
     )
 
 

@@ -252,16 +252,22 @@ def to_csv(report: Report, sections: list[Section]) -> str:
     period = report.period
     writer.writerow([_("Periodic report"), period_label(report)])
     writer.writerow([_("Period"), period.start.isoformat(), period.end.isoformat()])
-    writer.writerow([_("Unit"), unit_label(report)])
+    writer.writerow([_("Unit"), _csv_text(unit_label(report))])
     for section in sections:
         writer.writerow([])
         writer.writerow([section.title])
-        writer.writerow(section.head)
+        writer.writerow([_csv_text(head) for head in section.head])
         for row in section.rows:
-            writer.writerow([row.label, *(_csv_value(row, v) for v in row.values)])
+            values = (_csv_value(row, v) for v in row.values)
+            writer.writerow([_csv_text(row.label), *values])
         if section.totals_row:
             writer.writerow([_("Total"), *section.totals()])
     return "\ufeff" + out.getvalue()
+
+
+def _csv_text(text: str) -> str:
+    # a spreadsheet runs a cell that starts like a formula: a unit or officer name stays text
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _csv_value(row: Row, value) -> object:

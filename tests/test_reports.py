@@ -11,13 +11,8 @@ from sqlmodel import select
 
 from app.audit import verify
 from app.models import AuditEvent
-from app.supervision.report import (
-    FOLLOW_UP_KINDS,
-    QUERIES,
-    Period,
-    PeriodKind,
-    build_report,
-)
+from app.supervision.period import Period, PeriodKind
+from app.supervision.report import FOLLOW_UP_KINDS, QUERIES, build_report
 from tests.report_world import (
     EXPECTED_A,
     EXPECTED_B,

@@ -23,7 +23,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from app.i18n import VISIT_KIND_LABELS, current_locale
-from app.supervision.report import FOLLOW_UP_KINDS, RISK_FLAGS, PeriodKind, Report
+from app.supervision.period import PeriodKind
+from app.supervision.report import FOLLOW_UP_KINDS, RISK_FLAGS, Report
 from app.visits.labels import RISK_FLAG_LABELS
 
 SKELETONS = {PeriodKind.month: "yMMMM", PeriodKind.quarter: "yQQQQ", PeriodKind.year: "y"}

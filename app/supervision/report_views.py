@@ -22,7 +22,8 @@ from app.due import schedule_today, schedule_zone
 from app.models import Role, Unit
 from app.policy import Action, require, units_scope
 from app.supervision.export import REASON_MAX, REASON_MIN, export_xlsx, personal_export
-from app.supervision.report import Period, PeriodKind, Report, build_report
+from app.supervision.period import Period, PeriodKind
+from app.supervision.report import Report, build_report
 from app.supervision.report_files import layout, period_label, share_text, to_csv, to_xlsx
 from app.types import utcnow
 

@@ -1,15 +1,23 @@
-"""A large unit for benchmarks, inserted in bulk."""
+"""The benchmark's data: one unit of 6,000 people (any database), or a city (PostgreSQL).
 
+Both seeds end the same way: every person's standing is stored by the rules
+(`refresh_due(everyone=True)`) and a sample is checked against them (`check_due`), so
+the due lists read what the app itself would have stored.
+"""
+
+import hashlib
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 from app.accounts import hash_password
-from app.models import Person, Unit, User, Visit
+from app.auth.totp import set_secret
+from app.due import CheckReport, check_due, refresh_due, schedule_today
+from app.models import Person, PushSubscription, Unit, User, Visit
 from app.search_keys import name_search_keys
 
 OFFICERS = 50
@@ -17,6 +25,16 @@ PEOPLE_PER_OFFICER = 120
 VISITS_PER_PERSON = 20
 BUSY_VISITS = 150
 PASSWORD = "bench-password"  # noqa: S105 - a throwaway database
+TOTP_SECRET = "BENCHSECRETOFCLOVERSBENCHRUNS222"  # the supervisor's second factor (base32)
+
+
+# fixed secrets, so a database seeded by one run (`--reuse`) is read by the next
+BENCH_ENV = {
+    "CLOVER_ENV": "testing",
+    "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+    "CLOVER_DATA_KEY": "Y2xvdmVyLWJlbmNoLWRhdGEta2V5LTAxMjM0NTY3ODk=",
+    "CLOVER_HASH_KEY": "bench-hash-key-" + "h" * 32,
+}
 
 
 @dataclass
@@ -24,7 +42,53 @@ class World:
     officer: str
     supervisor: str
     busy_person: uuid.UUID
+    search: str  # what the officer types in the people search
+    people: int = 0
+    visits: int = 0
+    users: int = 0
+    check: CheckReport | None = None
     password: str = PASSWORD
+    totp_secret: str = TOTP_SECRET
+    notes: dict = field(default_factory=dict)
+
+
+def stable_id(kind: str, number: int) -> uuid.UUID:
+    """The same id in every run, and the same as PostgreSQL's `md5(kind || '-' || n)::uuid`."""
+    return uuid.UUID(hashlib.md5(f"{kind}-{number}".encode()).hexdigest())  # noqa: S324
+
+
+def subscription_rows(user_ids: list[uuid.UUID], now: datetime) -> list[dict]:
+    """One push subscription per user: reminder planning reaches whoever has one."""
+    return [
+        {
+            "id": stable_id("subscription", n),
+            "user_id": user_id,
+            "endpoint": f"https://push.bench.invalid/{n}",
+            "p256dh": "B" + "A" * 86,
+            "auth": "A" * 22,
+            "label": "Android · Chrome",
+            "created_at": now,
+        }
+        for n, user_id in enumerate(user_ids)
+    ]
+
+
+def store_standings(app, *, today: date) -> CheckReport:
+    """Store everyone's standing by the rules, then check a sample against them."""
+    engine = app.extensions["clover_engine"]
+    with app.app_context(), Session(engine) as session:
+        refresh_due(session, today=today, everyone=True)
+        return check_due(session, today=today, sample=200)
+
+
+def enrol_supervisors(app, usernames: list[str]) -> None:
+    """Supervisors sign in with a second factor: enrol them with the bench's secret."""
+    engine = app.extensions["clover_engine"]
+    now = datetime.now(UTC)
+    with app.app_context(), Session(engine) as session:
+        for user in session.query(User).filter(User.username.in_(usernames)):
+            set_secret(session, user, TOTP_SECRET, now=now)
+        session.commit()
 
 
 def seed(app) -> World:
@@ -33,12 +97,13 @@ def seed(app) -> World:
     engine = app.extensions["clover_engine"]
     SQLModel.metadata.create_all(engine)
     now = datetime.now(UTC)
-    today = date.today()
+    with app.app_context():
+        today = schedule_today()
     password_hash = hash_password(PASSWORD)
-    unit = Unit(name="bench")
+    unit = Unit(id=stable_id("unit", 0), name="bench")
     users = [
         dict(
-            id=uuid.uuid4(),
+            id=stable_id("user", n),
             username=f"officer{n}",
             display_name=f"警官{n}",
             role="officer",
@@ -49,7 +114,7 @@ def seed(app) -> World:
     ]
     users.append(
         dict(
-            id=uuid.uuid4(),
+            id=stable_id("user", OFFICERS),
             username="supervisor",
             display_name="负责人",
             role="supervisor",
@@ -59,7 +124,7 @@ def seed(app) -> World:
     )
     people, visits = [], []
     for index in range(OFFICERS * PEOPLE_PER_OFFICER):
-        person_id = uuid.uuid4()
+        person_id = stable_id("person", index)
         name = rng.choice("王李张刘陈杨黄赵") + rng.choice("晓丽秀红") + rng.choice("梅娟英霞")
         people.append(
             dict(
@@ -76,10 +141,10 @@ def seed(app) -> World:
             )
         )
         count = BUSY_VISITS if index == 0 else VISITS_PER_PERSON
-        for _ in range(count):
+        for number in range(count):
             visits.append(
                 dict(
-                    id=uuid.uuid4(),
+                    id=stable_id(f"visit-{index}", number),
                     person_id=person_id,
                     author_id=users[index % OFFICERS]["id"],
                     kind="phone_consultation",
@@ -97,5 +162,17 @@ def seed(app) -> World:
         session.execute(insert(Person), people)
         for start in range(0, len(visits), 20_000):
             session.execute(insert(Visit), visits[start : start + 20_000])
+        session.execute(insert(PushSubscription), subscription_rows([u["id"] for u in users], now))
         session.commit()
-    return World(officer="officer0", supervisor="supervisor", busy_person=people[0]["id"])
+    enrol_supervisors(app, ["supervisor"])
+    check = store_standings(app, today=today)
+    return World(
+        officer="officer0",
+        supervisor="supervisor",
+        busy_person=people[0]["id"],
+        search=people[0]["search_keys"].split()[-1],  # her pinyin initials, as officers type
+        people=len(people),
+        visits=len(visits),
+        users=len(users),
+        check=check,
+    )

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from app.due import count_due, due_items
+from app.due import DueItem, count_due, due_items
 from app.models import (
     Reminder,
     ReminderKind,
@@ -55,14 +55,14 @@ def _already_planned(session: Session, user_ids: list[uuid.UUID], since: date) -
     return {tuple(row) for row in rows}
 
 
-def digest_details(session: Session, user: User, today: date) -> dict:
-    counts = count_due(due_items(session, user, today=today))
+def digest_details(session: Session, due: list[DueItem], today: date) -> dict:
+    counts = count_due(due)
     return {"overdue": counts.overdue, "due_today": counts.due_today}
 
 
-def evening_details(session: Session, user: User, today: date) -> dict:
+def evening_details(session: Session, due: list[DueItem], today: date) -> dict:
     tomorrow = today + timedelta(days=1)
-    items = [item for item in due_items(session, user, today=today) if item.due.due_on == tomorrow]
+    items = [item for item in due if item.due.due_on == tomorrow]
     kinds: dict[uuid.UUID, tuple[int, list]] = {}
     if items:
         plans = session.exec(
@@ -103,13 +103,16 @@ def plan_reminders(session: Session, *, now: datetime, channels: list[Channel]) 
         local = local_now(now, user.timezone)
         if in_quiet_hours(local.time(), user.quiet_start, user.quiet_end):
             continue
+        due = None  # her due list, read once for the digest and the heads-up alike
         for kind, at, details_of in (
             (ReminderKind.digest, user.reminder_time, digest_details),
             (ReminderKind.evening, user.evening_time, evening_details),
         ):
             if local.time() < parse_hhmm(at) or (user.id, kind, local.date()) in done:
                 continue
-            details = details_of(session, user, local.date())
+            if due is None:
+                due = due_items(session, user, today=local.date())
+            details = details_of(session, due, local.date())
             news = _has_news(kind, details)
             status = ReminderStatus.sending if news else ReminderStatus.nothing_due
             planned.append(

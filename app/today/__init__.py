@@ -1,11 +1,18 @@
-"""Today: the home page, who is due for the signed-in user."""
+"""Today: the home page, who is due for the signed-in user.
 
-from flask import Blueprint, render_template
+A supervisor's home is her unit's dashboard; a director's and an administrator's, the
+city view: their Today would otherwise list a whole unit, or every unit, person by person.
+"""
+
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app import audit
 from app.db import get_session
+from app.models import Role
+from app.policy import Action, can
+from app.supervision import dashboard_views
 from app.today.board import today_board
 from app.types import utcnow
 
@@ -27,6 +34,10 @@ def _template_globals(state) -> None:
 @bp.get("/")
 @login_required
 def index():
+    if current_user.role == Role.supervisor and can(current_user, Action.unit_overview):
+        return dashboard_views.home()
+    if can(current_user, Action.city_view):
+        return redirect(url_for("dashboard.city"))
     db = get_session()
     board = today_board(db, current_user, now=utcnow())
     shown = [item.person for item in board.items] + [person for _visit, person in board.alerts]

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, or_
+from sqlalchemy import DateTime, String, and_, case, cast, exists, func, literal, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -192,12 +192,14 @@ def _has_flag(code: str):
     return cast(Visit.risk_flags, String).like(f'%"{code}"%')
 
 
-def _local_day_start(day_column, days: list[date], zone: ZoneInfo, *, after: int = 0):
+def _local_day_start(session, day_column, days: list[date], zone: ZoneInfo, *, after: int = 0):
     """An SQL expression: the UTC moment the local day `after` days past `day_column` begins.
 
-    Time-zone arithmetic is not portable between SQLite and PostgreSQL, so the answer for
-    each day that can occur (a year at most) is worked out here and sent as a CASE.
+    PostgreSQL knows the zones (`timezone(zone, timestamp)`); SQLite does not, so there the
+    answer for each day that can occur (a year at most) is worked out here and sent as a CASE.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        return func.timezone(zone.key, cast(day_column + after, DateTime))
     whens = {
         day: literal(day_start(day + timedelta(days=after), zone), UTCDateTime()) for day in days
     }
@@ -337,9 +339,11 @@ def _applications(session, figures, people, period, start, until) -> None:
 
 def _releases(session, figures, people, period, zone, first_contact_days) -> None:
     days = [period.start + timedelta(days=n) for n in range((period.end - period.start).days + 1)]
-    released_from = _local_day_start(Person.release_date, days, zone)
+    released_from = _local_day_start(session, Person.release_date, days, zone)
     # the window ends as the local day after release day + N begins
-    in_time_until = _local_day_start(Person.release_date, days, zone, after=first_contact_days + 1)
+    in_time_until = _local_day_start(
+        session, Person.release_date, days, zone, after=first_contact_days + 1
+    )
     contact = aliased(Visit)
     in_time = exists().where(
         contact.person_id == Person.id,
@@ -382,17 +386,24 @@ def _risk_flags(session, figures, people, in_period, until) -> None:
         later.occurred_at > Visit.occurred_at,
         later.occurred_at < until,
     )
-    columns = []
-    for code in RISK_FLAGS:
-        columns.append(func.sum(case((_has_flag(code), 1), else_=0)))
-        columns.append(func.sum(case((and_(_has_flag(code), handled), 1), else_=0)))
-    rows = session.exec(
-        select(Person.unit_id, *columns)
+    # each flagged visit once, with whether it was handled; the flags are counted over it
+    flagged = (
+        select(
+            Person.unit_id.label("unit_id"),
+            cast(Visit.risk_flags, String).label("flags"),
+            case((handled, 1), else_=0).label("handled"),
+        )
         .select_from(Visit)
         .join(Person, Person.id == Visit.person_id)
         .where(people, in_period, completed(), or_(*(_has_flag(code) for code in RISK_FLAGS)))
-        .group_by(Person.unit_id)
-    ).all()
+        .subquery()
+    )
+    columns = []
+    for code in RISK_FLAGS:
+        has = flagged.c.flags.like(f'%"{code}"%')
+        columns.append(func.sum(case((has, 1), else_=0)))
+        columns.append(func.sum(case((has, flagged.c.handled), else_=0)))
+    rows = session.exec(select(flagged.c.unit_id, *columns).group_by(flagged.c.unit_id)).all()
     for unit_id, *sums in rows:
         for index, code in enumerate(RISK_FLAGS):
             figures[unit_id].risk_flags_raised[code] = int(sums[2 * index] or 0)

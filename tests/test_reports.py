@@ -370,3 +370,34 @@ def test_a_name_that_looks_like_a_formula_stays_text(client, auth, db, report_wo
     labels = [row[0] for row in csv.reader(io.StringIO(text)) if row]
     assert "'" + officer.display_name in labels
     assert officer.display_name not in labels
+
+
+def test_a_director_picks_one_unit_and_a_supervisor_keeps_hers(client, auth, report_world):
+    other = str(report_world.other_unit.id)
+    signed_in(auth, report_world, "director")
+    csv_text = client.get("/reports/report.csv", query_string={**MAY_ARGS, "unit": other}).text
+    assert "另一个工作室" in csv_text and "测试工作室" not in csv_text
+    assert client.get("/reports/", query_string={**MAY_ARGS, "unit": "nope"}).status_code == 400
+    unknown = {**MAY_ARGS, "unit": "00000000-0000-0000-0000-000000000000"}
+    assert client.get("/reports/", query_string=unknown).status_code == 404
+    auth.logout()
+    signed_in(auth, report_world, "supervisor")
+    csv_text = client.get("/reports/report.csv", query_string={**MAY_ARGS, "unit": other}).text
+    assert "测试工作室" in csv_text and "另一个工作室" not in csv_text
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "follow_ups"),
+    [
+        # May's 9, one on 30 April (23:00 local) and two on 1 June (local) in unit A
+        ({"kind": "quarter", "year": "2026", "quarter": "2"}, "report-2026-Q2.csv", "12"),
+        ({"kind": "year", "year": "2026"}, "report-2026.csv", "12"),
+    ],
+)
+def test_quarterly_and_yearly_reports(client, auth, report_world, args, name, follow_ups):
+    signed_in(auth, report_world, "supervisor")
+    answer = client.get("/reports/report.csv", query_string=args)
+    assert answer.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    at = rows.index(["Follow-ups by kind (person-times)"])
+    assert rows[at + 10] == ["Total", follow_ups]

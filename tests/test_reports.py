@@ -200,6 +200,8 @@ def test_the_report_page_shows_the_figures_and_no_person(client, auth, report_wo
     assert "李警官" in html and "陈警官" in html
     assert "测试工作室" in html and "另一个工作室" not in html
     assert "css/reports.css" in html
+    # strict CSP: no style attributes, no inline script
+    assert 'style="' not in html and "<script>" not in html
     for name in PERSON_NAMES + ["互助员小周"]:
         assert name not in html
 

@@ -35,7 +35,7 @@ def test_admin_creates_a_unit_and_a_user(client, auth, make_user, db):
     [
         ("username", "officer1", "该用户名已被使用"),
         ("password", "short", "密码至少需要 12 个字符"),
-        ("unit_id", "", "除管理员外"),
+        ("unit_id", "", "除管理员和局领导外"),
         ("username", "bad name!", "只能使用字母"),
     ],
 )

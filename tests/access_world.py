@@ -177,7 +177,11 @@ class AccessWorld:
                 "user_id": self.users[user].id,
             }
 
-        return {role: {"home": ids(*HOME[role]), "away": ids(*AWAY[role])} for role in ROLES}
+        scopes = {role: {"home": ids(*HOME[role]), "away": ids(*AWAY[role])} for role in ROLES}
+        for role in ROLES:  # an officer's due list: one of her own unit's, one elsewhere
+            scopes[role]["home"]["officer_id"] = self.users["officer"].id
+            scopes[role]["away"]["officer_id"] = self.users["other_officer"].id
+        return scopes
 
     def ids(self, role: str, scope: str, endpoint: str) -> dict:
         """The ids to put in an endpoint's URL: a session is the user's in user management."""

@@ -108,6 +108,9 @@ admin.reset_second_factor_of POST    signin    hidden            hidden         
 admin.end_session_of         POST    signin    hidden            hidden            hidden            forbidden/hidden  ok/ok
 admin.handover               GET     signin    hidden            hidden            hidden            forbidden/hidden  ok/ok
 admin.handover               POST    signin    hidden            hidden            hidden            forbidden/hidden  ok/ok
+dashboard.index              GET     signin    forbidden         forbidden         forbidden         ok                ok
+dashboard.officer            GET     signin    forbidden         forbidden         forbidden         ok/hidden         ok/ok
+dashboard.city               GET     signin    forbidden         forbidden         forbidden         forbidden         ok
 """  # noqa: E501 - one row per route reads better than a wrapped one
 # fmt: on
 

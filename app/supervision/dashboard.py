@@ -69,7 +69,7 @@ STATUS_ORDER = tuple(PersonStatus)
 FUNNEL_STAGES = ("enrolled", "released", "first_contact", "regular", "closed")
 # the SQL statements each figure set runs, whatever the size of the units
 DASHBOARD_QUERIES = 8
-CITY_QUERIES = 6
+CITY_QUERIES = 5
 CITY_ZONE = ZoneInfo("Asia/Shanghai")
 
 

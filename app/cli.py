@@ -116,8 +116,8 @@ def users_unlock(username: str) -> None:
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has any unit.")
 def demo_load(if_empty: bool) -> None:
-    """Load a realistic demonstration unit (never in production)."""
-    from app.demo import DEMO_PASSWORD, DemoRefused, load_demo
+    """Load realistic demonstration units (never in production)."""
+    from app.demo import DEMO_PASSWORD, DEMO_USERNAMES, DemoRefused, load_demo
 
     session = get_session()
     try:
@@ -135,14 +135,14 @@ def demo_load(if_empty: bool) -> None:
     else:
         click.echo(f"demo loaded: {summary}")
     click.echo(
-        f"sign in as admin, supervisor, officer1, officer2, officer3 or helper1 "
+        f"sign in as {', '.join(DEMO_USERNAMES[:-1])} or {DEMO_USERNAMES[-1]} "
         f"with password {DEMO_PASSWORD}"
     )
 
 
 @demo_cli.command("code")
 def demo_code() -> None:
-    """The current second-factor code of the demo supervisor and admin."""
+    """The current second-factor code of the demo supervisors, admin and director."""
     from app.auth.totp import current_code
     from app.demo import DEMO_TOTP_SECRET
     from app.types import utcnow

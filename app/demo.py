@@ -1,4 +1,8 @@
-"""Demonstration data: one realistic unit with invented people and a year of visits."""
+"""Demonstration data: two realistic units with invented people and a year of visits.
+
+The studio (three officers at clearly different paces, a peer helper) and a community
+station (two officers), a supervisor for each, and a read-only director for the bureau.
+"""
 
 import random
 import uuid
@@ -21,24 +25,42 @@ from app.models import (
     Visit,
     VisitKind,
     VisitLocation,
+    default_cadence,
 )
+from app.schedule import interval_for
 from app.search_keys import name_search_keys
 from app.types import utcnow
 
 DEMO_PASSWORD = "clover-demo-2026"  # noqa: S105 - the published demo password
 # the published second factor of the demo supervisor and admin (base32): `make run` prints it
 DEMO_TOTP_SECRET = "CLOVERDEMOTOTP22"  # noqa: S105
-DEMO_TOTP_USERS = ("supervisor", "admin")
+DEMO_TOTP_USERS = ("supervisor", "supervisor2", "admin", "director")
 UNIT_NAME = "重庆市女子强制隔离戒毒所心理帮扶工作室"
+SECOND_UNIT_NAME = "重庆市社区戒毒康复心理帮扶站"
 
+# username, display name, role, unit (0: the studio, 1: the community station, None: none)
 ACCOUNTS = [
-    ("admin", "系统管理员", Role.admin),
-    ("supervisor", "李静（负责人）", Role.supervisor),
-    ("officer1", "陈雪梅", Role.officer),
-    ("officer2", "刘芳", Role.officer),
-    ("officer3", "杨丽华", Role.officer),
-    ("helper1", "周小燕", Role.peer_helper),
+    ("admin", "系统管理员", Role.admin, None),
+    ("director", "市局督导（只读）", Role.director, None),
+    ("supervisor", "李静（负责人）", Role.supervisor, 0),
+    ("officer1", "陈雪梅", Role.officer, 0),
+    ("officer2", "刘芳", Role.officer, 0),
+    ("officer3", "杨丽华", Role.officer, 0),
+    ("helper1", "周小燕", Role.peer_helper, 0),
+    ("supervisor2", "王敏（负责人）", Role.supervisor, 1),
+    ("officer4", "赵蕾", Role.officer, 1),
+    ("officer5", "孙琳", Role.officer, 1),
 ]
+DEMO_USERNAMES = [username for username, *_ in ACCOUNTS]
+# each officer's pace: the gap to the next contact as a share of the cadence's interval,
+# drawn between these bounds; with the unit's grace days, clearly different on-time rates
+OFFICER_PACE = {
+    "officer1": (0.6, 1.1),
+    "officer2": (0.75, 1.3),
+    "officer3": (0.85, 1.6),
+    "officer4": (0.65, 1.2),
+    "officer5": (0.8, 1.5),
+}
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马胡朱郭何罗高林郑梁谢唐许冯宋韩邓彭曹田萧潘袁蒋蔡余杜叶程"
@@ -93,6 +115,13 @@ STATUS_COUNTS = {
     PersonStatus.lost_contact: 7,
     PersonStatus.closed: 6,
 }
+SECOND_STATUS_COUNTS = {
+    PersonStatus.pre_release: 3,
+    PersonStatus.active: 14,
+    PersonStatus.paused: 1,
+    PersonStatus.lost_contact: 2,
+    PersonStatus.closed: 2,
+}
 
 
 # recent risks to show on Today, in turn; the freshest contact gets a self-harm flag
@@ -134,8 +163,16 @@ def _local_time(day: date, rng: random.Random, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, moment, tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
-def _visits(person: Person, authors: list, today: date, rng: random.Random, zone: ZoneInfo):
-    """A plausible history since release (or one pre-release meeting)."""
+def _visits(
+    person: Person,
+    authors: list,
+    today: date,
+    rng: random.Random,
+    zone: ZoneInfo,
+    pace: tuple[float, float] = (0.7, 1.45),
+    cadence: list[dict] | None = None,
+):
+    """A plausible history since release (or one pre-release meeting), at the officer's pace."""
     if person.status == PersonStatus.pre_release:
         day = today - timedelta(days=rng.randint(5, 40))
         yield Visit(
@@ -191,7 +228,8 @@ def _visits(person: Person, authors: list, today: date, rng: random.Random, zone
                 failure_reason="no_answer",
                 notes="电话未接通。",
             )
-        day += timedelta(days=rng.randint(12, 40))
+        interval = interval_for(cadence or default_cadence(), (day - person.release_date).days)
+        day += timedelta(days=max(3, round(interval * rng.uniform(*pace))))
     if person.status == PersonStatus.lost_contact:
         for offset in (30, 20, 10):
             yield Visit(
@@ -250,36 +288,88 @@ def load_demo(
     rng = random.Random(2009)  # the studio's founding year: the same demo every time
     zone = ZoneInfo(timezone)
     today = datetime.now(zone).date()
-    unit = create_unit(session, name=UNIT_NAME)
+    units = [create_unit(session, name=UNIT_NAME), create_unit(session, name=SECOND_UNIT_NAME)]
     session.flush()
     users = {}
-    for username, display_name, role in ACCOUNTS:
+    for username, display_name, role, unit_index in ACCOUNTS:
         users[username] = create_user(
             session,
             username=username,
             display_name=display_name,
             password=DEMO_PASSWORD,
             role=role,
-            unit_id=None if role == Role.admin else unit.id,
+            unit_id=None if unit_index is None else units[unit_index].id,
             timezone=timezone,
             environment=environment,
         )
     session.flush()
     for username in DEMO_TOTP_USERS:
         set_secret(session, users[username], DEMO_TOTP_SECRET, now=utcnow(), cipher=cipher)
-    officers = [users["officer1"], users["officer2"], users["officer3"]]
-    helper, supervisor = users["helper1"], users["supervisor"]
-    team = DemoTeam(unit=unit, officers=officers, helper=helper, supervisor=supervisor)
-    statuses = [status for status, count in STATUS_COUNTS.items() for _ in range(count)]
-    rng.shuffle(statuses)
-    # a few of the active people have relapsed: still followed, more closely
-    relapsed = [i for i, status in enumerate(statuses) if status == PersonStatus.active][:RELAPSES]
+    teams = [
+        (
+            DemoTeam(
+                unit=units[0],
+                officers=[users["officer1"], users["officer2"], users["officer3"]],
+                helper=users["helper1"],
+                supervisor=users["supervisor"],
+            ),
+            STATUS_COUNTS,
+        ),
+        (
+            DemoTeam(
+                unit=units[1],
+                officers=[users["officer4"], users["officer5"]],
+                helper=None,
+                supervisor=users["supervisor2"],
+            ),
+            SECOND_STATUS_COUNTS,
+        ),
+    ]
     ledger_rng = random.Random(1_000 + 2009)
     cipher = cipher or get_cipher()
     names: set[str] = set()
+    people = visits = 0
+    for team, counts in teams:
+        loaded = _load_unit(
+            session,
+            team,
+            counts,
+            first_index=people,
+            names=names,
+            today=today,
+            zone=zone,
+            rng=rng,
+            ledger_rng=ledger_rng,
+            cipher=cipher,
+        )
+        people, visits = people + loaded[0], visits + loaded[1]
+    session.commit()
+    return f"{len(units)} units, {len(users)} users, {people} people, {visits} visits"
+
+
+def _load_unit(
+    session: Session,
+    team: DemoTeam,
+    counts: dict,
+    *,
+    first_index: int,
+    names: set[str],
+    today: date,
+    zone: ZoneInfo,
+    rng: random.Random,
+    ledger_rng: random.Random,
+    cipher: IdCipher,
+) -> tuple[int, int]:
+    """One unit's people and their ledgers; how many people and visits."""
+    unit, officers, helper = team.unit, team.officers, team.helper
+    statuses = [status for status, count in counts.items() for _ in range(count)]
+    rng.shuffle(statuses)
+    # a few of the active people have relapsed: still followed, more closely
+    relapsed = [i for i, status in enumerate(statuses) if status == PersonStatus.active][:RELAPSES]
     visit_count = 0
     recent: list[Visit] = []
-    for index, status in enumerate(statuses):
+    for offset, status in enumerate(statuses):
+        index = first_index + offset
         name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))
         while name in names:
             name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
@@ -290,7 +380,7 @@ def load_demo(
             release = today - timedelta(days=rng.randint(150, 700))
         else:
             release = today - timedelta(days=rng.randint(20, 700))
-        officer = officers[index % len(officers)]
+        officer = officers[offset % len(officers)]
         person = Person(
             unit_id=unit.id,
             name=name,
@@ -312,12 +402,13 @@ def load_demo(
             support_path=rng.choice(list(SupportPath)),
             risk_level=rng.choices(list(RiskLevel), weights=[6, 3, 1])[0],
             assigned_officer_id=officer.id,
-            peer_helper_id=helper.id if index % 7 == 0 else None,
+            peer_helper_id=helper.id if helper and offset % 7 == 0 else None,
         )
         session.add(person)
         session.flush()
         authors = [officer, helper] if person.peer_helper_id else [officer]
-        visits = list(_visits(person, authors, today, rng, zone))
+        pace = OFFICER_PACE.get(officer.username, (0.7, 1.45))
+        visits = list(_visits(person, authors, today, rng, zone, pace, unit.default_cadence))
         for visit in visits:
             _settle(visit)
         furnish(
@@ -330,11 +421,10 @@ def load_demo(
             zone=zone,
             cipher=cipher,
             rng=ledger_rng,
-            relapsed=index in relapsed,
+            relapsed=offset in relapsed,
         )
         visit_count += len(visits)
         if status == PersonStatus.active:
             recent.extend(v for v in visits if v.failure_reason is None)
     _flag_recent_risks(recent, today, zone)
-    session.commit()
-    return f"1 unit, {len(users)} users, {len(statuses)} people, {visit_count} visits"
+    return len(statuses), visit_count

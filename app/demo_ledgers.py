@@ -61,7 +61,7 @@ PEER_KINDS = (VisitKind.talk, VisitKind.online_check_in)
 class DemoTeam:
     unit: Unit
     officers: list[User]
-    helper: User
+    helper: User | None  # a unit may have no peer helper
     supervisor: User
 
 

@@ -20,13 +20,13 @@ def test_every_demo_person_has_a_full_ledger(app, db):
         idcard.birth_date(n) == p.date_of_birth for n, p in zip(numbers, people, strict=True)
     )
     assert all(int(n[16]) % 2 == 0 for n in numbers)  # women
-    assert len({p.id_number_hash for p in people}) == 60
+    assert len({p.id_number_hash for p in people}) == 82
     assert all(p.id_number_hash == cipher.digest(n) for n, p in zip(numbers, people, strict=True))
 
     consents = db.exec(select(Consent)).all()
     assert Counter(c.person_id for c in consents) == Counter({p.id: 1 for p in people})
     withdrawn = [p for p in people if p.consent_withdrawn_at is not None]
-    assert 2 <= len(withdrawn) <= 6 and all(p.next_due_on is None for p in withdrawn)
+    assert 2 <= len(withdrawn) <= 8 and all(p.next_due_on is None for p in withdrawn)
     plans = Counter(plan.person_id for plan in db.exec(select(SupportPlan)))
     assert set(plans) == {p.id for p in people} and max(plans.values()) == 2
 
@@ -40,4 +40,4 @@ def test_every_demo_person_has_a_full_ledger(app, db):
         (p.id, p.assigned_officer_id) for p in people
     }
     closing = db.exec(select(StatusChange).where(StatusChange.to_status == "closed")).all()
-    assert len(closing) == 6 and all(c.reason for c in closing)
+    assert len(closing) == 8 and all(c.reason for c in closing)

@@ -10,10 +10,12 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
-WIDTH = 640
-LABEL_WIDTH = 150  # room for an officer's name or a stage left of horizontal bars
-ROW_HEIGHT = 30
-BAR_HEIGHT = 20
+# a phone's width in SVG units, so 12 px text stays about 12 px on a 360 px screen
+WIDTH = 360
+LABEL_WIDTH = 118  # room for an officer's name or a stage left of horizontal bars
+VALUE_WIDTH = 40  # room for a percent or a count right of them
+ROW_HEIGHT = 28
+BAR_HEIGHT = 18
 
 
 def _svg(chart_id: str, title: str, height: int, body: list[str], kind: str) -> Markup:
@@ -63,7 +65,7 @@ def stacked_bars(
     `series` is (key, label); `values[(category index, key)]` the count. Each segment
     carries a `<title>` with its label and count, for a pointer's tooltip.
     """
-    height, top_pad, bottom, left = 240, 12, 28, 40
+    height, top_pad, bottom, left = 200, 10, 24, 30
     plot = height - top_pad - bottom
     totals = [sum(values.get((i, key), 0) for key, _ in series) for i in range(len(categories))]
     top = _nice_top(max(totals, default=0))
@@ -111,7 +113,7 @@ def stacked_bars(
             _tag(
                 '<text class="chart-axis" x="{x}" y="{y}" text-anchor="middle">{category}</text>',
                 x=float(x + bar / 2),
-                y=height - 8,
+                y=height - 7,
                 category=category,
             )
         )
@@ -130,7 +132,7 @@ def _row_label(y: int, label: str) -> Markup:
 def _row_value(y: int, span: int, value: str) -> Markup:
     return _tag(
         '<text class="chart-value" x="{x}" y="{y}">{value}</text>',
-        x=LABEL_WIDTH + span + 6,
+        x=LABEL_WIDTH + span + 4,
         y=y + BAR_HEIGHT - 5,
         value=value,
     )
@@ -141,7 +143,7 @@ def horizontal_bars(
 ) -> Markup:
     """One bar per row for a share from 0 to 1 (an officer's on-time rate), with its percent."""
     height = max(len(rows), 1) * ROW_HEIGHT + 8
-    span = WIDTH - LABEL_WIDTH - 56
+    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     body = []
     for i, (label, share) in enumerate(rows):
         y = 4 + i * ROW_HEIGHT
@@ -174,7 +176,7 @@ def horizontal_bars(
 def funnel(*, chart_id: str, title: str, stages: Sequence[tuple[str, int]]) -> Markup:
     """Stages as centred bars as wide as their count, the widest the first."""
     height = max(len(stages), 1) * ROW_HEIGHT + 8
-    span = WIDTH - LABEL_WIDTH - 56
+    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     widest = max((count for _, count in stages), default=0) or 1
     body = []
     for i, (label, count) in enumerate(stages):

@@ -120,6 +120,7 @@ def main() -> int:
             world = seed(app)
         print(f"seeded in {time.perf_counter() - started:.0f} s")
     print(f"{world.people:,} people, {world.visits:,} visits, {world.users:,} users")
+    print(f"{world.shape}; the search is {world.search!r}")
     if world.check is not None:
         report = world.check
         print(

@@ -4,9 +4,11 @@ Why this shape: a city bureau of 20 units (district stations), each with a super
 50 officers who keep about 100 women each (1,000 officers, 5,000 people a unit), and
 peer helpers paired with about five women each, so that officers, supervisors and peer
 helpers make 20,000 users, every one with a push subscription: the reminder run plans
-for all of them. Each woman has between 50 and 150 visits (one of them, the busy ledger,
-400) spread from her release day to now; one in five has not been seen for one to five
-months, so due lists hold overdue people as a real caseload does.
+for all of them. Each woman has between 55 and 155 visits (one of them, the busy ledger,
+400) spread from her release day to now, none before release; one in five has not been
+seen for one to five months, so due lists hold overdue people as a real caseload does.
+Most are active; some are before release, paused, lost to contact or closed; six in ten
+agreed to a peer helper's contact.
 
 Users come from Python (their defaults are the models'); people and visits from
 `INSERT ... SELECT generate_series` inside PostgreSQL, with `setseed` so every run makes
@@ -41,6 +43,10 @@ PEOPLE_PER_OFFICER = 100
 USERS = 20_000
 HELPERS_PER_UNIT = (USERS - UNITS - UNITS * OFFICERS_PER_UNIT) // UNITS  # 949
 BUSY_VISITS = 400
+SHAPE = (
+    f"an officer keeps {PEOPLE_PER_OFFICER} people, the ledger holds {BUSY_VISITS} visits, "
+    f"a supervisor's unit {OFFICERS_PER_UNIT * PEOPLE_PER_OFFICER:,} people"
+)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "晓丽秀红玉春海燕静敏"
 LAST = "梅娟英霞芳兰萍洁琳慧"
@@ -58,7 +64,7 @@ SELECT i,
        CASE WHEN r1 >= 0.05 AND r1 < 0.10 THEN -1 - floor(r2 * 60)::int
             ELSE 30 + floor(r2 * 1770)::int END AS release_days,
        CASE WHEN r3 < 0.2 THEN 30 + floor(r3 * 600)::int ELSE 0 END AS lag,
-       CASE WHEN i = 0 THEN :busy ELSE 50 + (i * 37) % 101 END AS visits,
+       CASE WHEN i = 0 THEN :busy ELSE 55 + (i * 37) % 101 END AS visits,
        r3 < 0.6 AS peer_contact
 FROM (SELECT i, random() AS r1, random() AS r2, random() AS r3
       FROM generate_series(0, :people - 1) AS i) AS draws
@@ -204,6 +210,7 @@ def seed_city(app, *, log=print) -> World:
         supervisor="supervisor0",
         busy_person=stable_id("person", 0),
         search=names[0][2].split()[-1],
+        shape=SHAPE,
         people=people,
         visits=visits,
         users=len(users),

@@ -25,6 +25,10 @@ PEOPLE_PER_OFFICER = 120
 VISITS_PER_PERSON = 20
 BUSY_VISITS = 150
 PASSWORD = "bench-password"  # noqa: S105 - a throwaway database
+SHAPE = (
+    f"an officer keeps {PEOPLE_PER_OFFICER} people, the ledger holds {BUSY_VISITS} visits, "
+    f"the supervisor's unit {OFFICERS * PEOPLE_PER_OFFICER:,} people"
+)
 TOTP_SECRET = "BENCHSECRETOFCLOVERSBENCHRUNS222"  # the supervisor's second factor (base32)
 
 
@@ -43,6 +47,7 @@ class World:
     supervisor: str
     busy_person: uuid.UUID
     search: str  # what the officer types in the people search
+    shape: str = ""  # what the pages hold, said above the table
     people: int = 0
     visits: int = 0
     users: int = 0
@@ -171,6 +176,7 @@ def seed(app) -> World:
         supervisor="supervisor",
         busy_person=people[0]["id"],
         search=people[0]["search_keys"].split()[-1],  # her pinyin initials, as officers type
+        shape=SHAPE,
         people=len(people),
         visits=len(visits),
         users=len(users),

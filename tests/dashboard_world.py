@@ -47,7 +47,8 @@ EXPECTED = {
         "杨丽华": (0, 0, 0, 0, (0, 0, 0)),
     },
     "unit_on_time": (6, 10, 1),
-    "funnel": [("enrolled", 6), ("released", 5), ("first_contact", 5), ("regular", 4),
+    # regular: reached and not overdue beyond grace (p2, p3) or paused (p6); p1 is 5 days late
+    "funnel": [("enrolled", 6), ("released", 5), ("first_contact", 5), ("regular", 3),
                ("closed", 1)],
     "monthly": {"2026-01": 3, "2026-02": 1, "2026-03": 2, "2026-04": 3, "2026-05": 4,
                 "2026-06": 4},

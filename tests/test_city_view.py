@@ -4,17 +4,19 @@ import pytest
 from sqlmodel import select
 
 from app.models import Person, User
-from app.supervision.dashboard import CITY_QUERIES, city_view
+from app.supervision.dashboard import CITY_QUERIES, city_view, forget_kept_figures
 from tests.dashboard_world import EXPECTED, NAMES, NOW, TODAY, build
 
 
 @pytest.fixture
 def world(db, make_user, unit, monkeypatch):
     monkeypatch.setattr("app.supervision.dashboard_views.utcnow", lambda: NOW)
+    forget_kept_figures()
     built = build(db, make_user, unit)
     make_user("director", role="director", display_name="市局督导")
     make_user("admin", role="admin")
-    return built
+    yield built
+    forget_kept_figures()
 
 
 def user(db, name) -> User:
@@ -42,6 +44,9 @@ def test_the_city_view_takes_a_fixed_number_of_queries(db, world, count_queries)
     with count_queries() as statements:
         city_view(db, director, today=TODAY)
     assert len(statements) == CITY_QUERIES
+    with count_queries() as statements:
+        city_view(db, director, today=TODAY)
+    assert len(statements) == CITY_QUERIES - 2
 
 
 def test_a_unit_grace_counts_for_its_own_unit_only(db, world):

@@ -11,18 +11,22 @@ from app.models import AuditEvent, Person, User, Visit
 from app.supervision.dashboard import (
     DASHBOARD_QUERIES,
     NotOverseen,
+    forget_kept_figures,
     officer_due_page,
     unit_dashboard,
 )
 from app.supervision.dashboard_views import sort_officers
 from tests.dashboard_world import EXPECTED, NAMES, NOW, TODAY, build
+from tests.factories import save_visit, visit_data
 
 
 @pytest.fixture
 def world(db, make_user, unit, monkeypatch):
     """The world, with the pages' clock at noon on TODAY in Shanghai."""
     monkeypatch.setattr("app.supervision.dashboard_views.utcnow", lambda: NOW)
-    return build(db, make_user, unit)
+    forget_kept_figures()
+    yield build(db, make_user, unit)
+    forget_kept_figures()
 
 
 def supervisor(db, name="supervisor") -> User:
@@ -69,18 +73,19 @@ def test_the_figures_equal_a_count_by_hand(db, world):
 
 def test_a_contact_after_a_flag_takes_it_off_the_waiting_list(db, world):
     p3 = db.exec(select(Person).where(Person.name == "梁红")).one()
-    db.add(
-        Visit(
-            id=uuid.uuid4(),
-            person_id=p3.id,
-            author_id=world["b"].id,
-            kind="phone_consultation",
-            occurred_at=NOW - timedelta(days=1),
-        )
-    )
-    db.commit()
+    data = visit_data(p3, kind="phone_consultation", occurred_at="2026-06-14T10:00")
+    assert save_visit(db, world["b"], data, now=NOW).saved
     d = unit_dashboard(db, supervisor(db), today=TODAY)
     assert [item.person.name for item in d.risks] == ["王秀英"]
+    # a failed attempt is no contact: her flag still waits
+    p1 = db.exec(select(Person).where(Person.name == "王秀英")).one()
+    attempt = visit_data(
+        p1, kind="attempt", failure_reason="no_answer", occurred_at="2026-06-14T11:00"
+    )
+    assert save_visit(db, world["a"], attempt, now=NOW).saved
+    assert [i.person.name for i in unit_dashboard(db, supervisor(db), today=TODAY).risks] == [
+        "王秀英"
+    ]
 
 
 def test_the_unit_grace_days_move_the_on_time_rate(db, world):
@@ -225,7 +230,7 @@ def test_the_dashboard_costs_the_same_queries_for_10_and_60_people(
                 release_date=date(2026, 1, 1),
                 assigned_officer_id=officer.id,
                 next_due_on=TODAY - timedelta(days=i % 9),
-                last_contact_at=NOW,
+                last_contact_at=NOW - timedelta(days=1),
             )
             db.add(p)
             db.flush()
@@ -258,8 +263,35 @@ def test_the_dashboard_costs_the_same_queries_for_10_and_60_people(
 def test_the_figures_take_a_fixed_number_of_queries(db, world, count_queries):
     user = supervisor(db)
     with count_queries() as statements:
-        unit_dashboard(db, user, today=TODAY)
+        first = unit_dashboard(db, user, today=TODAY)
     assert len(statements) == DASHBOARD_QUERIES
+    # opened again with nothing changed: the counts are kept; the unit, version and officers read
+    with count_queries() as statements:
+        again = unit_dashboard(db, user, today=TODAY)
+    assert len(statements) == 3
+    assert again == first
+
+
+def test_a_new_visit_renews_the_kept_contact_figures(db, world):
+    user = supervisor(db)
+    before = unit_dashboard(db, user, today=TODAY)
+    p2 = db.exec(select(Person).where(Person.name == "陈小燕")).one()
+    moment = NOW - timedelta(hours=1)
+    db.add(
+        Visit(
+            id=uuid.uuid4(),
+            person_id=p2.id,
+            author_id=world["a"].id,
+            kind="family_therapy",
+            occurred_at=moment,
+            created_at=moment,
+            updated_at=moment,
+        )
+    )
+    db.commit()
+    after = unit_dashboard(db, user, today=TODAY)
+    assert after.contacts_month == before.contacts_month + 1
+    assert after.monthly.count("2026-06", "family_therapy") == 1
 
 
 def test_names_shown_are_only_her_units(db, world):

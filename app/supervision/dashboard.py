@@ -1,9 +1,13 @@
 """Where a unit stands, and every unit side by side: figures from SQL aggregates, no Flask.
 
-`unit_dashboard(session, user, today=..., zone=...)` runs `DASHBOARD_QUERIES` statements and
-`city_view(...)` runs `CITY_QUERIES`, whatever the number of people or visits: each is a
-GROUP BY over indexed columns (person (unit_id, next_due_on), visit (person_id,
-occurred_at)), scoped by the policy's `units_scope`. No person is loaded to count her.
+`unit_dashboard(session, user, today=..., zone=...)` runs at most `DASHBOARD_QUERIES`
+statements and `city_view(...)` at most `CITY_QUERIES`, whatever the number of people or
+visits: GROUP BYs over the person table (its (unit_id, next_due_on) index) and over
+visits, scoped by the policy's `units_scope`. No person is loaded to count her. The counts
+are kept per unit and day in this process and worked out anew as soon as any visit or
+person changes (the newest `updated_at` of each, read from their indexes in one query),
+or after `MEMO_SECONDS` (the daily due refresh writes no `updated_at`): a dashboard opened
+again with nothing changed costs three small queries, whatever the size of the unit.
 
 What the figures count, for the people of a unit (a person's unit is her current one):
 
@@ -27,22 +31,24 @@ What the figures count, for the people of a unit (a person's unit is her current
   to its author; a due date missed now to her assigned officer. Agreed dates and a
   person's own plan do not enter: the rate measures the unit's rhythm.
 - *risk flags waiting*: a self-harm or relapse-signs flag on a visit of someone not
-  closed that no later contact with her has followed yet; self-harm first.
+  closed that no later contact with her has followed yet (the visit is not older than her
+  stored last contact, `Person.last_contact_at`); self-harm first.
 - *funnel*: everyone on the unit's books; released (release day today or before); first
-  contact (a contact on or after her release day); regular (two contacts or more since
-  release); closed.
+  contact (her last contact on or after her release day); in regular follow-up (of those,
+  not closed and not overdue beyond grace: her next due date is no more than `grace_days`
+  past, or she has none while paused); closed.
 
 Time: local days are the city's (`zone`); PostgreSQL converts with the zone itself,
 SQLite, which has no zones, with the zone's offset on `today`.
 """
 
+import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, and_, case, cast, exists, func, literal, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import Date, Integer, String, and_, case, cast, func, literal, or_
 from sqlmodel import Session, select
 
 from app.models import (
@@ -57,6 +63,7 @@ from app.models import (
     VisitKind,
 )
 from app.policy import Action, can, people_scope, units_scope
+from app.types import UTCDateTime
 
 ON_TIME_DAYS = 90
 CHART_MONTHS = 12
@@ -67,10 +74,15 @@ WAITING_FLAGS = (RiskFlag.self_harm, RiskFlag.relapse_signs)
 CONTACT_KINDS = tuple(kind for kind in VisitKind if kind != VisitKind.attempt)
 STATUS_ORDER = tuple(PersonStatus)
 FUNNEL_STAGES = ("enrolled", "released", "first_contact", "regular", "closed")
-# the SQL statements each figure set runs, whatever the size of the units
+# the SQL statements each figure set runs at most (fewer when the contact figures are
+# kept from an earlier call), whatever the size of the units
 DASHBOARD_QUERIES = 8
-CITY_QUERIES = 5
+CITY_QUERIES = 6
+MEMO_SECONDS = 600
+MEMO_SIZE = 64
+_memo: dict = {}
 CITY_ZONE = ZoneInfo("Asia/Shanghai")
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class NotOverseen(LookupError):
@@ -374,13 +386,44 @@ def _monthly_starts(today: date) -> list[date]:
     return months
 
 
+def _data_version(session: Session) -> tuple:
+    """The newest change to any visit or person: two index lookups in one query."""
+    people = select(func.max(Person.updated_at)).scalar_subquery()
+    return tuple(session.exec(select(func.max(Visit.updated_at), people)).one())
+
+
+def _kept(key: tuple, compute):
+    """`compute()`, or what it gave for this key less than MEMO_SECONDS ago."""
+    now = clock.monotonic()
+    held = _memo.get(key)
+    if held is not None and now - held[0] < MEMO_SECONDS:
+        return held[1]
+    value = compute()
+    if len(_memo) >= MEMO_SIZE:
+        _memo.pop(next(iter(_memo)), None)
+    _memo[key] = (now, value)
+    return value
+
+
+def forget_kept_figures() -> None:
+    """Drop every kept contact figure (tests; after a bulk load)."""
+    _memo.clear()
+
+
+def _memo_key(session: Session, kind: str, units: list[Unit], today: date, zone) -> tuple:
+    rules = tuple((u.id, u.grace_days, repr(u.default_cadence)) for u in units)
+    bind = session.get_bind().url.render_as_string(hide_password=True)
+    return (kind, bind, rules, today, zone.key, _data_version(session))
+
+
 # --- the supervisor's unit ----------------------------------------------------------------
 
 
 def unit_dashboard(
     session: Session, user: User, *, today: date, zone: ZoneInfo = CITY_ZONE
 ) -> UnitDashboard:
-    """Her unit's figures on `today`, in `DASHBOARD_QUERIES` queries.
+    """Her unit's figures on `today`, in `DASHBOARD_QUERIES` queries at most (3 when the
+    counts are kept from an earlier call and nothing changed since).
 
     Raises NotOverseen for a user with no unit to oversee.
     """
@@ -391,118 +434,39 @@ def unit_dashboard(
     days = _Days(session, zone, today)
     phases = phases_of(unit.default_cadence or [])
 
-    # 2: status by phase, and whether she was reached after release
-    reached = and_(
-        Person.release_date <= today,
-        Person.last_contact_at.is_not(None),
-        days.of_moment(Person.last_contact_at) >= days.of_date(Person.release_date),
+    # 2: the data version; 3-7 (kept while no visit or person changes): the counts
+    counts = _kept(
+        _memo_key(session, "unit", [unit], today, zone),
+        lambda: _unit_counts(session, unit, in_unit, days, phases, today),
     )
-    people = select(
-        Person.status.label("status"),
-        _phase_case(phases, today).label("phase"),
-        case((reached, 1), else_=0).label("reached"),
-        case((Person.release_date <= today, 1), else_=0).label("released"),
-    ).where(in_unit)
-    people = people.subquery()
-    p = people.c
-    by_status = dict.fromkeys(STATUS_ORDER, 0)
-    by_phase = {phase.key: 0 for phase in phases}
-    funnel = dict.fromkeys(FUNNEL_STAGES, 0)
-    grouped = select(p.status, p.phase, p.reached, p.released, func.count()).group_by(
-        p.status, p.phase, p.reached, p.released
-    )
-    for status, phase, was_reached, released, count in session.exec(grouped):
-        by_status[status] = by_status.get(status, 0) + count
-        funnel["enrolled"] += count
-        funnel["released"] += count if released else 0
-        funnel["first_contact"] += count if was_reached else 0
-        if status == PersonStatus.closed:
-            funnel["closed"] += count
-        else:
-            by_phase[phase] = by_phase.get(phase, 0) + count
-
-    # 3: standing by officer
-    late = today - timedelta(days=unit.grace_days)
-    week_end = today + timedelta(days=WEEK_DAYS - 1)
-
-    def counted(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    standing = (
-        select(
-            Person.assigned_officer_id,
-            counted(Person.status != PersonStatus.closed),
-            counted(Person.next_due_on < today),
-            counted(Person.next_due_on < late),
-            counted(Person.next_due_on == today),
-            counted(and_(Person.next_due_on >= today, Person.next_due_on <= week_end)),
-            func.max(Person.last_contact_at),
-        )
-        .where(in_unit)
-        .group_by(Person.assigned_officer_id)
-    )
-    by_officer = {row[0]: row[1:] for row in session.exec(standing)}
-
-    # 4: contacts by month, kind and author over the chart's twelve months
-    months = _monthly_starts(today)
-    in_chart = (
-        select(
-            days.month(Visit.occurred_at).label("month"),
-            Visit.kind.label("kind"),
-            Visit.author_id.label("author_id"),
-        )
-        .join(Person, Person.id == Visit.person_id)
-        .where(
-            in_unit,
-            _completed(),
-            Visit.occurred_at >= days.start(months[0]),
-            Visit.occurred_at < days.start(today + timedelta(days=1)),
-        )
-        .subquery()
-    )
-    m = in_chart.c
-    monthly_rows = session.exec(
-        select(m.month, m.kind, m.author_id, func.count()).group_by(m.month, m.kind, m.author_id)
-    ).all()
-    keys = [f"{start:%Y-%m}" for start in months]
-    counts: dict[tuple[str, str], int] = {}
+    by_status, by_phase, funnel, by_officer, monthly_rows, on_time_by, risk_rows = counts
+    keys = [f"{start:%Y-%m}" for start in _monthly_starts(today)]
+    monthly_counts: dict[tuple[str, str], int] = {}
     this_month: dict = {}
     for month, kind, author_id, count in monthly_rows:
-        counts[(month, kind)] = counts.get((month, kind), 0) + count
+        monthly_counts[(month, kind)] = monthly_counts.get((month, kind), 0) + count
         if month == keys[-1]:
             this_month[author_id] = this_month.get(author_id, 0) + count
-    monthly = MonthlyContacts(months=keys, counts=counts)
+    monthly = MonthlyContacts(months=keys, counts=monthly_counts)
 
-    # 5: on time, by author
-    on_time_by = _on_time(session, days, [unit], today=today, by="author")
-
-    # 6: regular follow-up: two contacts or more since release
-    release_day = days.of_date(Person.release_date)
-    regular = (
-        select(Visit.person_id)
-        .join(Person, Person.id == Visit.person_id)
-        .where(
-            in_unit,
-            _completed(),
-            Person.release_date.is_not(None),
-            days.of_moment(Visit.occurred_at) >= release_day,
-        )
-        .group_by(Visit.person_id)
-        .having(func.count() >= 2)
-        .subquery()
-    )
-    funnel["regular"] = session.exec(select(func.count()).select_from(regular)).one()
-
-    # 7: the unit's officers, by name
+    # 8: the unit's officers, by name
     officers = session.exec(
         select(User)
         .where(User.unit_id == unit.id, User.role == Role.officer)
         .order_by(User.display_name)
     ).all()
     names = {o.id: o.display_name for o in officers}
-
-    # 8: risk flags waiting for a contact
-    risks = _waiting_risks(session, in_unit, names)
+    risks = [
+        RiskItem(
+            visit_id=visit_id,
+            person=PersonRef(person_id, name),
+            officer_name=names.get(officer_id),
+            kind=kind,
+            occurred_at=occurred_at,
+            flags=[f for f in flags or [] if f in {w.value for w in WAITING_FLAGS}],
+        )
+        for visit_id, kind, occurred_at, flags, person_id, name, officer_id in risk_rows
+    ]
 
     rows = []
     for officer in officers:
@@ -523,9 +487,9 @@ def unit_dashboard(
         unit_name=unit.name,
         today=today,
         grace_days=unit.grace_days,
-        by_status=by_status,
+        by_status=dict(by_status),
         phases=phases,
-        by_phase=by_phase,
+        by_phase=dict(by_phase),
         due_today=totals[3],
         overdue=totals[1],
         due_week=totals[4],
@@ -536,6 +500,101 @@ def unit_dashboard(
         monthly=monthly,
         funnel=[(stage, funnel[stage]) for stage in FUNNEL_STAGES],
     )
+
+
+def _unit_counts(session: Session, unit: Unit, in_unit, days: _Days, phases, today: date):
+    """The unit's counts from people and visits: five aggregate queries."""
+    # status by phase, and whether she was reached after release
+    reached = and_(
+        Person.release_date <= today,
+        Person.last_contact_at.is_not(None),
+        days.of_moment(Person.last_contact_at) >= days.of_date(Person.release_date),
+    )
+    late = today - timedelta(days=unit.grace_days)
+    on_schedule = and_(
+        reached,
+        Person.status != PersonStatus.closed,
+        or_(
+            Person.next_due_on >= late,
+            and_(Person.next_due_on.is_(None), Person.status == PersonStatus.paused),
+        ),
+    )
+    people = select(
+        Person.status.label("status"),
+        _phase_case(phases, today).label("phase"),
+        case((reached, 1), else_=0).label("reached"),
+        case((Person.release_date <= today, 1), else_=0).label("released"),
+        case((on_schedule, 1), else_=0).label("regular"),
+    ).where(in_unit)
+    people = people.subquery()
+    p = people.c
+    by_status = dict.fromkeys(STATUS_ORDER, 0)
+    by_phase = {phase.key: 0 for phase in phases}
+    funnel = dict.fromkeys(FUNNEL_STAGES, 0)
+    grouped = select(p.status, p.phase, p.reached, p.released, p.regular, func.count()).group_by(
+        p.status, p.phase, p.reached, p.released, p.regular
+    )
+    for status, phase, was_reached, released, regular, count in session.exec(grouped):
+        by_status[status] = by_status.get(status, 0) + count
+        funnel["enrolled"] += count
+        funnel["released"] += count if released else 0
+        funnel["first_contact"] += count if was_reached else 0
+        funnel["regular"] += count if regular else 0
+        if status == PersonStatus.closed:
+            funnel["closed"] += count
+        else:
+            by_phase[phase] = by_phase.get(phase, 0) + count
+
+    # standing by officer
+    week_end = today + timedelta(days=WEEK_DAYS - 1)
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    standing = (
+        select(
+            Person.assigned_officer_id,
+            counted(Person.status != PersonStatus.closed),
+            counted(Person.next_due_on < today),
+            counted(Person.next_due_on < late),
+            counted(Person.next_due_on == today),
+            counted(and_(Person.next_due_on >= today, Person.next_due_on <= week_end)),
+            func.max(Person.last_contact_at),
+        )
+        .where(in_unit)
+        .group_by(Person.assigned_officer_id)
+    )
+    by_officer = {row[0]: row[1:] for row in session.exec(standing)}
+
+    # contacts by month, kind and author over the chart's twelve months; on time by author
+    monthly_rows = _monthly_rows(session, days, in_unit, _monthly_starts(today), today)
+    on_time_by = _on_time(session, days, [unit], today=today, by="author")
+    risks = _waiting_risks(session, in_unit)
+    return by_status, by_phase, funnel, by_officer, monthly_rows, on_time_by, risks
+
+
+def _monthly_rows(session: Session, days: _Days, in_unit, months: list[date], today: date):
+    """(month, kind, author, contacts) from the first month to today."""
+    in_chart = (
+        select(
+            days.month(Visit.occurred_at).label("month"),
+            Visit.kind.label("kind"),
+            Visit.author_id.label("author_id"),
+        )
+        .join(Person, Person.id == Visit.person_id)
+        .where(
+            in_unit,
+            _completed(),
+            Visit.occurred_at >= days.start(months[0]),
+            Visit.occurred_at < days.start(today + timedelta(days=1)),
+        )
+        .subquery()
+    )
+    m = in_chart.c
+    query = select(m.month, m.kind, m.author_id, func.count()).group_by(
+        m.month, m.kind, m.author_id
+    )
+    return [tuple(row) for row in session.exec(query)]
 
 
 def _officer_row(officer_id, name, by_officer, this_month, on_time_by) -> OfficerRow:
@@ -553,18 +612,15 @@ def _officer_row(officer_id, name, by_officer, this_month, on_time_by) -> Office
     )
 
 
-def _waiting_risks(session: Session, in_unit, names: dict) -> list[RiskItem]:
+def _waiting_risks(session: Session, in_unit) -> list[tuple]:
+    """The flagged visits waiting for a contact, self-harm first, newest first."""
     # the flags are a JSON list; its text holds the quoted code on SQLite and PostgreSQL
     text = cast(Visit.risk_flags, String)
     self_harm = text.like(f'%"{RiskFlag.self_harm.value}"%')
     flagged = or_(*(text.like(f'%"{flag.value}"%') for flag in WAITING_FLAGS))
-    later = aliased(Visit)
-    followed = exists().where(
-        later.person_id == Visit.person_id,
-        later.occurred_at > Visit.occurred_at,
-        later.failure_reason.is_(None),
-        later.kind != VisitKind.attempt,
-    )
+    # not followed by a contact: no older than her last one (the visit index, per person)
+    since = func.coalesce(Person.last_contact_at, literal(NEVER, UTCDateTime))
+    waiting = Visit.occurred_at >= since  # a range on (person_id, occurred_at)
     query = (
         select(
             Visit.id,
@@ -576,21 +632,11 @@ def _waiting_risks(session: Session, in_unit, names: dict) -> list[RiskItem]:
             Person.assigned_officer_id,
         )
         .join(Person, Person.id == Visit.person_id)
-        .where(in_unit, Person.status != PersonStatus.closed, flagged, ~followed)
+        .where(in_unit, Person.status != PersonStatus.closed, flagged, waiting)
         .order_by(case((self_harm, 0), else_=1), Visit.occurred_at.desc())
         .limit(RISK_LIMIT)
     )
-    return [
-        RiskItem(
-            visit_id=visit_id,
-            person=PersonRef(person_id, name),
-            officer_name=names.get(officer_id),
-            kind=kind,
-            occurred_at=occurred_at,
-            flags=[f for f in flags or [] if f in {w.value for w in WAITING_FLAGS}],
-        )
-        for visit_id, kind, occurred_at, flags, person_id, name, officer_id in session.exec(query)
-    ]
+    return [tuple(row) for row in session.exec(query)]
 
 
 # --- the city: every unit side by side ------------------------------------------------------
@@ -632,8 +678,14 @@ def city_view(session: Session, user: User, *, today: date, zone: ZoneInfo = CIT
         .where(Visit.occurred_at < days.start(today + timedelta(days=1)))
         .group_by(Person.unit_id)
     )
-    this_month = dict(session.exec(contacts).all())  # 4
-    on_time = _on_time(session, days, list(units), today=today, by="unit")  # 5
+    # 4 (5, 6): contacts this month and on time, kept while no visit or person changes
+    this_month, on_time = _kept(
+        _memo_key(session, f"city:{user.role}", list(units), today, zone),
+        lambda: (
+            dict(session.exec(contacts).all()),
+            _on_time(session, days, list(units), today=today, by="unit"),
+        ),
+    )
     figures = []
     for unit in units:
         due_today, overdue, late = standing.get(unit.id, (0, 0, 0))

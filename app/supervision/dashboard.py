@@ -46,6 +46,7 @@ import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise as pairs
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, String, and_, case, cast, func, literal, or_
@@ -248,7 +249,7 @@ class CityView:
 
 
 class _Days:
-    """Integer day numbers and months of local days, as SQL expressions.
+    """Integer day numbers of local days, as SQL expressions.
 
     Only differences and comparisons between them are used, so each dialect may count
     from its own epoch.
@@ -269,11 +270,6 @@ class _Days:
         if self.postgres:
             return column - literal(date(1970, 1, 1), Date)  # date - date: an integer
         return cast(func.julianday(column) + 0.5, Integer)
-
-    def month(self, column):
-        if self.postgres:
-            return func.to_char(func.timezone(self.zone.key, column), "YYYY-MM")
-        return func.strftime("%Y-%m", column, self.modifier)
 
     def start(self, day: date) -> datetime:
         """The UTC moment a local day begins."""
@@ -575,9 +571,15 @@ def _unit_counts(session: Session, unit: Unit, in_unit, days: _Days, phases, tod
 
 def _monthly_rows(session: Session, days: _Days, in_unit, months: list[date], today: date):
     """(month, kind, author, contacts) from the first month to today."""
+    # the month by the UTC moments local months begin: no per-row time zone arithmetic
+    bounds = [(days.start(start), f"{start:%Y-%m}") for start in months]
+    month = case(
+        *[(Visit.occurred_at < nxt, label) for (_, label), (nxt, _next) in pairs(bounds)],
+        else_=bounds[-1][1],
+    )
     in_chart = (
         select(
-            days.month(Visit.occurred_at).label("month"),
+            month.label("month"),
             Visit.kind.label("kind"),
             Visit.author_id.label("author_id"),
         )

@@ -40,9 +40,6 @@ def index():
         return redirect(url_for("dashboard.city"))
     db = get_session()
     board = today_board(db, current_user, now=utcnow())
-    shown = [item.person for item in board.items] + [person for _visit, person in board.alerts]
-    audit.record_read(
-        db, user=current_user, page="today", people=list({p.id: p for p in shown}.values())
-    )
+    audit.record_read(db, user=current_user, page="today", people=[i.person for i in board.items])
     db.commit()
     return render_template("today/index.html", board=board)

@@ -234,6 +234,7 @@ def city_world(app) -> World:
         supervisor="supervisor0",
         busy_person=stable_id("person", 0),
         search=_names()[0][2].split()[-1],
+        shape=SHAPE,
         people=people,
         visits=visits,
         users=users,

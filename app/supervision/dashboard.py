@@ -77,7 +77,7 @@ STATUS_ORDER = tuple(PersonStatus)
 FUNNEL_STAGES = ("enrolled", "released", "first_contact", "regular", "closed")
 # the SQL statements each figure set runs at most (fewer when the contact figures are
 # kept from an earlier call), whatever the size of the units
-DASHBOARD_QUERIES = 8
+DASHBOARD_QUERIES = 9
 CITY_QUERIES = 6
 MEMO_SECONDS = 600
 MEMO_SIZE = 64
@@ -430,7 +430,7 @@ def unit_dashboard(
     days = _Days(session, zone, today)
     phases = phases_of(unit.default_cadence or [])
 
-    # 2: the data version; 3-7 (kept while no visit or person changes): the counts
+    # 2: the data version; 3-8 (kept while no visit or person changes): the counts
     counts = _kept(
         _memo_key(session, "unit", [unit], today, zone),
         lambda: _unit_counts(session, unit, in_unit, days, phases, today),
@@ -438,14 +438,12 @@ def unit_dashboard(
     by_status, by_phase, funnel, by_officer, monthly_rows, on_time_by, risk_rows = counts
     keys = [f"{start:%Y-%m}" for start in _monthly_starts(today)]
     monthly_counts: dict[tuple[str, str], int] = {}
-    this_month: dict = {}
-    for month, kind, author_id, count in monthly_rows:
-        monthly_counts[(month, kind)] = monthly_counts.get((month, kind), 0) + count
-        if month == keys[-1]:
-            this_month[author_id] = this_month.get(author_id, 0) + count
+    by_kind, this_month = monthly_rows
+    for month, kind, count in by_kind:
+        monthly_counts[(month, kind)] = count
     monthly = MonthlyContacts(months=keys, counts=monthly_counts)
 
-    # 8: the unit's officers, by name
+    # 9: the unit's officers, by name
     officers = session.exec(
         select(User)
         .where(User.unit_id == unit.id, User.role == Role.officer)
@@ -499,7 +497,7 @@ def unit_dashboard(
 
 
 def _unit_counts(session: Session, unit: Unit, in_unit, days: _Days, phases, today: date):
-    """The unit's counts from people and visits: five aggregate queries."""
+    """The unit's counts from people and visits: six aggregate queries."""
     # status by phase, and whether she was reached after release
     reached = and_(
         Person.release_date <= today,
@@ -570,33 +568,31 @@ def _unit_counts(session: Session, unit: Unit, in_unit, days: _Days, phases, tod
 
 
 def _monthly_rows(session: Session, days: _Days, in_unit, months: list[date], today: date):
-    """(month, kind, author, contacts) from the first month to today."""
+    """(month, kind, contacts) from the first month to today; (author, contacts) this month.
+
+    Two queries: grouping a year of visits by author too would sort them all by three keys.
+    """
     # the month by the UTC moments local months begin: no per-row time zone arithmetic
     bounds = [(days.start(start), f"{start:%Y-%m}") for start in months]
     month = case(
         *[(Visit.occurred_at < nxt, label) for (_, label), (nxt, _next) in pairs(bounds)],
         else_=bounds[-1][1],
     )
-    in_chart = (
-        select(
-            month.label("month"),
-            Visit.kind.label("kind"),
-            Visit.author_id.label("author_id"),
+    until = days.start(today + timedelta(days=1))
+
+    def contacts(since: datetime, *columns):
+        return (
+            select(*columns)
+            .join(Person, Person.id == Visit.person_id)
+            .where(in_unit, _completed(), Visit.occurred_at >= since, Visit.occurred_at < until)
+            .subquery()
         )
-        .join(Person, Person.id == Visit.person_id)
-        .where(
-            in_unit,
-            _completed(),
-            Visit.occurred_at >= days.start(months[0]),
-            Visit.occurred_at < days.start(today + timedelta(days=1)),
-        )
-        .subquery()
-    )
-    m = in_chart.c
-    query = select(m.month, m.kind, m.author_id, func.count()).group_by(
-        m.month, m.kind, m.author_id
-    )
-    return [tuple(row) for row in session.exec(query)]
+
+    m = contacts(bounds[0][0], month.label("month"), Visit.kind.label("kind")).c
+    by_kind = select(m.month, m.kind, func.count()).group_by(m.month, m.kind)
+    a = contacts(bounds[-1][0], Visit.author_id.label("author_id")).c
+    by_author = select(a.author_id, func.count()).group_by(a.author_id)
+    return [tuple(row) for row in session.exec(by_kind)], dict(session.exec(by_author).all())
 
 
 def _officer_row(officer_id, name, by_officer, this_month, on_time_by) -> OfficerRow:

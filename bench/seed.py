@@ -96,6 +96,30 @@ def enrol_supervisors(app, usernames: list[str]) -> None:
         session.commit()
 
 
+DIRECTOR = "bench-director"
+
+
+def ensure_director(app) -> str:
+    """A director of the bureau (every unit's figures), enrolled with the bench's secret."""
+    from app.accounts import create_user
+
+    engine = app.extensions["clover_engine"]
+    with app.app_context(), Session(engine) as session:
+        if session.query(User).filter(User.username == DIRECTOR).first() is None:
+            create_user(
+                session,
+                username=DIRECTOR,
+                display_name="局领导",
+                password=PASSWORD,
+                role="director",
+                unit_id=None,
+                environment="testing",
+            )
+            session.commit()
+    enrol_supervisors(app, [DIRECTOR])
+    return DIRECTOR
+
+
 def seed(app) -> World:
     """6,000 people and about 120,000 visits in one unit."""
     rng = random.Random(1)

@@ -23,7 +23,7 @@ translations: $(CATALOGS)
 run: $(BIN)/.installed translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
-	@echo "demo supervisor and admin: second factor TOTP secret CLOVERDEMOTOTP22 (base32);" \
+	@echo "demo supervisors, admin and director: second factor TOTP secret CLOVERDEMOTOTP22 (base32);" \
 		"the current code: FLASK_APP=app $(BIN)/flask demo code"
 	$(BIN)/flask push keys
 	CLOVER_REMINDER_LOOP=300 $(BIN)/flask run --host 127.0.0.1 --port 5000

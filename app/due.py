@@ -219,6 +219,41 @@ def refresh_next_due(session: Session, person: Person, *, today: date | None = N
     return worked.standing
 
 
+def refresh_next_due_of(session: Session, people: Iterable[Person], *, today: date) -> None:
+    """`refresh_next_due` for many people at once: one query for the rules, one UPDATE.
+
+    For a batch of writes (a sync push) that moved these people's standing: each is
+    stored once, whatever the number of visits, and as by `refresh_next_due` only where
+    it changed. Rows are updated in id order, so two batches lock shared people alike.
+    """
+    held = {person.id: person for person in people}
+    if not held:
+        return
+    session.flush()
+    answers = sorted(
+        work_out(session, held, today=today, zone=schedule_zone()), key=lambda w: w.person_id
+    )
+    moved = [
+        worked
+        for worked in answers
+        if any(getattr(held[worked.person_id], n) != v for n, v in worked.stored().items())
+    ]
+    if not moved:
+        return
+    table = Person.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("person_id"))
+        .values({name: bindparam(name) for name in moved[0].stored()})
+    )
+    session.connection().execute(
+        statement, [{"person_id": w.person_id, **w.stored()} for w in moved]
+    )
+    for worked in moved:
+        for name, value in worked.stored().items():
+            set_committed_value(held[worked.person_id], name, value)
+
+
 def _store(session: Session, answers: list[Worked]) -> None:
     """Write many people's standings in one executemany UPDATE (no version check, as above)."""
     if not answers:

@@ -3,9 +3,11 @@
 `push_items(*, session, user, items)` answers each item in order with an `ItemResult`.
 Visits go through `record_visit` / `edit_visit`, contact corrections through
 `correct_contact`: the same validation, policy and audit as the online forms. Each item
-runs in its own SAVEPOINT and commits on its own; whatever one item raises becomes its
-`error` answer with a reference that is logged, so one bad item never holds back the
-others. No Flask in here.
+runs in its own SAVEPOINT; whatever one item raises rolls back that SAVEPOINT only and
+becomes its `error` answer with a reference that is logged, so one bad item never holds
+back the others. The batch commits once (`visit_batch` reads its visits and people once
+and stores each person's due standing once); should that commit fail, every item is
+applied again on its own, committed alone as before. No Flask in here.
 """
 
 import logging
@@ -16,8 +18,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
+from sqlalchemy import text
 from sqlmodel import Session, select
 
+from app import audit
 from app.accounts import N_
 from app.contract import LostRace, Outcome, WriteResult, commit, rollback, savepoint
 from app.inputs import Choice, Model, Uuid, validate
@@ -26,7 +30,7 @@ from app.people.contact import contact_snapshot, correct_contact
 from app.sync.receipts import find_receipt, item_digest, keep_conflict
 from app.types import utcnow
 from app.visits.fields import clean_visit, snapshot
-from app.visits.service import edit_visit, record_visit
+from app.visits.service import edit_visit, record_visit, visit_batch
 
 MAX_ITEMS = 100
 KINDS = ("visit.create", "visit.edit", "person.contact")
@@ -252,28 +256,91 @@ def _raw_id(raw) -> str | None:
     return str(raw_id)[:64] if isinstance(raw_id, str | int) and raw_id != "" else None
 
 
-def _push_one(session: Session, user: User, raw, now: datetime) -> ItemResult:
+def _failed(user: User, item: Item) -> ItemResult:
+    """The `error` answer of an item the server failed on; the failure is logged."""
+    reference = secrets.token_hex(6)
+    log.exception("sync item %s of user %s failed, reference %s", item.id, user.id, reference)
+    return ItemResult(str(item.id), Outcome.error, errors={"_form": [FAILED]}, reference=reference)
+
+
+def _push_alone(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
     """One item in its own SAVEPOINT, committed on its own; a failure is its `error`."""
-    item, errors = parse_item(raw)
-    if item is None:
-        return ItemResult(_raw_id(raw), Outcome.invalid, errors=errors)
     try:
         with session.begin_nested():
             result = APPLY[item.kind](session, user, item, now)
         commit(session)
     except Exception:  # noqa: BLE001 - whatever one item raises must not stop the batch
         rollback(session)
-        reference = secrets.token_hex(6)
-        log.exception("sync item %s of user %s failed, reference %s", item.id, user.id, reference)
-        return ItemResult(
-            str(item.id), Outcome.error, errors={"_form": [FAILED]}, reference=reference
-        )
+        return _failed(user, item)
     return result
+
+
+def _push_in_batch(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
+    """One item in its own SAVEPOINT of the batch's transaction; a failure is its `error`."""
+    # what waits for the commit (a saved visit's alerts, kept by `contract.after_commit`)
+    # goes with the item if it fails
+    waiting = session.info.setdefault("after_commit", [])
+    before = len(waiting)
+    try:
+        with session.begin_nested():
+            return APPLY[item.kind](session, user, item, now)
+    except Exception:  # noqa: BLE001 - whatever one item raises must not stop the batch
+        del waiting[before:]
+        return _failed(user, item)
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _named(items: list[Item]) -> tuple[set, set]:
+    """The visits and people a batch names, to read each once for all of its items."""
+    visits, people = set(), set()
+    for item in items:
+        if item.kind == "person.contact":
+            people.add(item.record_id)
+            continue
+        visits.add(item.record_id)
+        person_id = _uuid(item.data.get("person_id"))
+        if item.kind == "visit.create" and person_id is not None:
+            people.add(person_id)
+    return visits, people
+
+
+def _queue_for_the_audit_chain(session: Session) -> None:
+    """On PostgreSQL, take the audit chain's lock before any row lock of the batch.
+
+    The batch holds it to its commit once it has written one audit row; taken first, two
+    batches queue here instead of each holding a row the other waits for.
+    """
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": audit.CHAIN_LOCK})
 
 
 def push_items(
     *, session: Session, user: User, items: list, now: datetime | None = None
 ) -> list[ItemResult]:
-    """Apply each item in order; each commits on its own and answers for itself."""
+    """Apply each item in order, each in its own SAVEPOINT; the batch commits once."""
     now = now or utcnow()
-    return [_push_one(session, user, raw, now) for raw in items]
+    parsed = [parse_item(raw) for raw in items]
+    valid = [item for item, _errors in parsed if item is not None]
+    try:
+        if valid:
+            _queue_for_the_audit_chain(session)
+        visits, people = _named(valid)
+        with visit_batch(session, visit_ids=visits, person_ids=people, now=now):
+            applied = {id(item): _push_in_batch(session, user, item, now) for item in valid}
+        commit(session)
+    except Exception:  # noqa: BLE001 - the batch as a whole failed: each item alone, as before
+        rollback(session)
+        log.exception("sync batch of user %s failed; its items go again one by one", user.id)
+        applied = {id(item): _push_alone(session, user, item, now) for item in valid}
+    return [
+        applied[id(item)]
+        if item is not None
+        else ItemResult(_raw_id(raw), Outcome.invalid, errors=errors)
+        for raw, (item, errors) in zip(items, parsed, strict=True)
+    ]

@@ -29,6 +29,8 @@ visit is the first version when recorded; the edit window is counted from then.
 """
 
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +40,7 @@ from sqlmodel import Session, select
 from app import audit
 from app.accounts import N_
 from app.contract import LostRace, Outcome, WriteResult, after_commit, refused, savepoint
-from app.due import refresh_next_due, schedule_today, stored_standing
+from app.due import refresh_next_due, refresh_next_due_of, schedule_today, stored_standing
 from app.models import Person, PersonStatus, Unit, User, Visit, VisitVersion
 from app.policy import Action, can, may_edit_visit, may_record_visit, sees_record
 from app.schedule import Due, local_date
@@ -47,6 +49,59 @@ from app.types import utcnow
 from app.visits.fields import CONTENT_FIELDS, changed_fields, clean_visit, restore, snapshot
 
 NOT_YOURS = N_("You may not record this visit for this person.")
+# session.info keys of a `visit_batch`: the visit ids known not to be stored yet, and the
+# people whose due standing waits for the end of the batch
+_ABSENT = "visit_batch_absent"
+_DUE_WAITING = "visit_batch_due"
+
+
+@contextmanager
+def visit_batch(
+    session: Session, *, visit_ids: Iterable[uuid.UUID], person_ids: Iterable[uuid.UUID], now
+) -> Iterator[None]:
+    """Many visit writes in one transaction (a sync push), each record read once.
+
+    The visits and people the batch names are loaded in one query each and held for it,
+    so a write reads none of them again and a new visit's id costs no lookup; each
+    person's due standing is stored once when the batch ends, not after every visit.
+    Inside, `WriteResult.due` is None. Whatever the body raises, nothing is refreshed.
+    """
+    visit_ids = set(visit_ids)
+    visits = session.exec(select(Visit).where(Visit.id.in_(visit_ids))).all() if visit_ids else []
+    person_ids = set(person_ids) | {visit.person_id for visit in visits}
+    people = (
+        session.exec(select(Person).where(Person.id.in_(person_ids))).all() if person_ids else []
+    )
+    session.info[_ABSENT] = visit_ids - {visit.id for visit in visits}
+    session.info[_DUE_WAITING] = waiting = {}
+    try:
+        yield
+        refresh_next_due_of(session, waiting.values(), today=schedule_today(now))
+    finally:
+        session.info.pop(_ABSENT, None)
+        session.info.pop(_DUE_WAITING, None)
+        del visits, people  # held until here: the session keeps only weak references
+
+
+def _stored_visit(session: Session, visit_id: uuid.UUID) -> Visit | None:
+    """The visit with this id, if stored; no query for one the batch knows is not.
+
+    For a new visit only: should another request store the id meanwhile, the INSERT
+    meets its unique key and the visit is judged as a replay (`LostRace`).
+    """
+    if visit_id in session.info.get(_ABSENT, ()):
+        return None
+    return session.get(Visit, visit_id)
+
+
+def _refresh_due(session: Session, person: Person, now: datetime) -> None:
+    """Store her due standing now, or when the batch this write belongs to ends."""
+    waiting = session.info.get(_DUE_WAITING)
+    if waiting is None:
+        refresh_next_due(session, person, today=schedule_today(now))
+        return
+    session.flush()  # the write and its audit row inside its savepoint, as refresh_next_due
+    waiting[person.id] = person
 
 
 def _first_content(session: Session, visit: Visit) -> dict:
@@ -99,7 +154,8 @@ def _due(user: User, person: Person, now: datetime) -> Due:
 def _saved(session: Session, user: User, outcome: Outcome, visit: Visit, person: Person, now):
     """The answer to a saved visit; its alerts go out once the caller has committed it."""
     after_commit(session, lambda: visit_recorded.send(visit, session=session, user=user))
-    return WriteResult(outcome, visit, due=_due(user, person, now))
+    due = None if _DUE_WAITING in session.info else _due(user, person, now)
+    return WriteResult(outcome, visit, due=due)
 
 
 def record_visit(
@@ -115,7 +171,7 @@ def record_visit(
         session, user, person, kind=clean["kind"], occurred_at=clean["occurred_at"]
     ):
         return refused(NOT_YOURS)
-    existing = session.get(Visit, clean["id"])
+    existing = _stored_visit(session, clean["id"])
     if existing is not None:
         return _replayed(session, user, existing, clean)
     if person.consent_withdrawn_at is not None:
@@ -124,6 +180,7 @@ def record_visit(
         return refused(N_("Her ledger is closed: no new visits can be recorded."))
     values = {name: clean[name] for name in CONTENT_FIELDS}
     visit = Visit(id=clean["id"], author_id=user.id, created_at=now, updated_at=now, **values)
+    session.info.get(_ABSENT, set()).discard(visit.id)  # once tried, looked up again
     try:
         with savepoint(session):
             session.add(visit)
@@ -138,7 +195,7 @@ def record_visit(
                 target=visit,
                 details=details,
             )
-            refresh_next_due(session, person, today=schedule_today(now))
+            _refresh_due(session, person, now)
     except LostRace:
         # the same UUID saved by a request running alongside: judge it as a replay
         existing = session.get(Visit, clean["id"])
@@ -227,7 +284,7 @@ def _apply_correction(session, user, visit: Visit, person: Person, before, clean
     audit.record(
         session, user=user, action="visit_edit", person=person, target=visit, details=details
     )
-    refresh_next_due(session, person, today=schedule_today(now))
+    _refresh_due(session, person, now)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ MAX_DELAY_SECONDS = 60.0
 # jobs handed to the pool ahead of the free workers, per worker: a worker finishing a
 # send finds the next one queued instead of waiting for this thread to write the log
 BACKLOG_PER_WORKER = 2
+# finished jobs handed to `on_done` together (sooner when nothing is left in flight): one
+# transaction of the delivery log per batch rather than per message
+RECORD_BATCH = 25
 NANOSECONDS = 1_000_000_000
 
 
@@ -91,7 +94,7 @@ def run_attempts(
                 while ready and len(in_flight) < limit:
                     job = ready.popleft()
                     in_flight[pool.submit(_attempt, job)] = job
-                if finished:
+                if finished and (len(finished) >= RECORD_BATCH or not in_flight):
                     on_done(finished)  # the workers are busy with the next sends meanwhile
                     finished = []
                     now = clock()

@@ -102,8 +102,9 @@ def deliver(
 ) -> list[Reminder]:
     """Send claimed reminders by every channel that reaches their user; record each attempt.
 
-    The attempts run `workers` at a time; each reminder is closed in the ledger as soon
-    as its last target is done.
+    The attempts run `workers` at a time; reminders whose last target is done are closed
+    in the ledger together, `pool.RECORD_BATCH` at a time (and whatever is done when nothing is
+    left in flight).
     """
     if not reminders:
         return []

@@ -42,6 +42,7 @@ Time: local days are the city's (`zone`); PostgreSQL converts with the zone itse
 SQLite, which has no zones, with the zone's offset on `today`.
 """
 
+import threading
 import time as clock
 import uuid
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ CITY_QUERIES = 6
 MEMO_SECONDS = 600
 MEMO_SIZE = 64
 _memo: dict = {}
+_memo_lock = threading.Lock()
 CITY_ZONE = ZoneInfo("Asia/Shanghai")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -389,21 +391,28 @@ def _data_version(session: Session) -> tuple:
 
 
 def _kept(key: tuple, compute):
-    """`compute()`, or what it gave for this key less than MEMO_SECONDS ago."""
+    """`compute()`, or what it gave for this key less than MEMO_SECONDS ago.
+
+    The threads of a server share the memo: it changes under a lock (`compute` runs
+    outside it, so two first callers may both work a figure out).
+    """
     now = clock.monotonic()
-    held = _memo.get(key)
+    with _memo_lock:
+        held = _memo.get(key)
     if held is not None and now - held[0] < MEMO_SECONDS:
         return held[1]
     value = compute()
-    if len(_memo) >= MEMO_SIZE:
-        _memo.pop(next(iter(_memo)), None)
-    _memo[key] = (now, value)
+    with _memo_lock:
+        if len(_memo) >= MEMO_SIZE:
+            _memo.pop(next(iter(_memo)), None)
+        _memo[key] = (now, value)
     return value
 
 
 def forget_kept_figures() -> None:
     """Drop every kept contact figure (tests; after a bulk load)."""
-    _memo.clear()
+    with _memo_lock:
+        _memo.clear()
 
 
 def _memo_key(session: Session, kind: str, units: list[Unit], today: date, zone) -> tuple:

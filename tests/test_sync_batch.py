@@ -10,7 +10,8 @@ from app.models import AuditEvent, Person, Visit
 from app.sync import push
 from app.visits import service
 from tests.factories import make_person
-from tests.sync_world import count, create_item, fresh
+from tests.race import Writers
+from tests.sync_world import contact_item, count, create_item, fresh
 
 
 def _batch(people, size: int) -> list[dict]:
@@ -109,5 +110,42 @@ def test_a_failed_item_rolls_back_alone_inside_the_batch(
     kept = {str(v.id) for v in db.exec(select(Visit)).all()}
     assert kept == {batch[n]["id"] for n in (0, 1, 3)}
     assert count(db, AuditEvent, AuditEvent.action == "visit_create") == 3
+    assert audit.verify(db).finding is None
+    assert check_due(db, today=schedule_today()).differences == []
+
+
+def test_batches_crossing_each_other_save_each_change_once_and_answer_every_item(
+    db, unit, sync_officer, live_server
+):
+    # her lost contact ends with the first visit, and her phone is corrected: rows of
+    # the person that both batches lock, taken in opposite orders
+    lost = make_person(db, unit, sync_officer, status="lost_contact")
+    other = make_person(db, unit, sync_officer)
+    db.commit()
+    batch = [
+        *_batch([lost, other], 6),
+        contact_item(lost, lost.version, phone="13900139000"),
+    ]
+    phones = Writers(live_server, "officer1", count=4)
+    url, headers = f"{live_server}/api/v1/sync/push", {"X-CSRFToken": phones.token}
+
+    def send(n, session):
+        items = batch if n % 2 else batch[::-1]
+        answer = session.post(url, json={"items": items}, headers=headers, timeout=60)
+        assert answer.status_code == 200, answer.text
+        results = {r["id"]: r["status"] for r in answer.json()["results"]}
+        return [results[item["id"]] for item in batch]
+
+    answers = phones.race(send)
+    for statuses in answers:
+        assert set(statuses[:6]) <= {"created", "duplicate"}, statuses
+        # a resent correction answers as it was answered first
+        assert statuses[6] == "edited", statuses
+    assert [sum(a[n] == "created" for a in answers) for n in range(6)] == [1] * 6
+    assert count(db, Visit) == 6
+    assert count(db, AuditEvent, AuditEvent.action == "visit_create") == 6
+    assert count(db, AuditEvent, AuditEvent.action == "person_contact") == 1
+    stored = fresh(db, Person, lost.id)
+    assert (stored.status, stored.phone) == ("active", "13900139000")
     assert audit.verify(db).finding is None
     assert check_due(db, today=schedule_today()).differences == []

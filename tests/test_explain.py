@@ -205,16 +205,7 @@ QUERIES = [
         lambda s: changes_since(session=s, user=_user(s, "officer3-2"), cursor=None, now=NOW),
         id="sync pull, full caseload",
     ),
-    pytest.param(
-        _pull_since_an_hour,
-        id="sync pull since a cursor",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the people to forget (`removed`, app/sync/pull.py) are picked by an OR "
-            "of her assignments and her touched people under a negated scope: a scan of "
-            "every person on each incremental pull",
-        ),
-    ),
+    pytest.param(_pull_since_an_hour, id="sync pull since a cursor"),
     pytest.param(
         lambda s: plan_reminders(s, now=NOW, channels=_channels()), id="reminder planning"
     ),

@@ -10,7 +10,7 @@ import base64
 import binascii
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, not_, or_
+from sqlalchemy import and_, not_, or_, union
 from sqlmodel import Session, select
 
 from app.models import (
@@ -99,7 +99,17 @@ def changes_since(
         Assignment.user_id == user.id, Assignment.ended_at > since
     )
     # her own people who dropped out of what she may see (a peer helper's, when consent to
-    # peer contact ends) are forgotten too
-    left = or_(Person.id.in_(handed_over), and_(assignment_scope(user), touched))
-    removed = session.exec(select(Person.id).where(left, not_(in_caseload(user)))).all()
+    # peer contact ends) are forgotten too. A UNION rather than an OR, so that each side
+    # reads its own index (her assignments; her people by officer or helper)
+    gone = not_(in_caseload(user))
+    removed = (
+        session.execute(
+            union(
+                select(Person.id).where(Person.id.in_(handed_over), gone),
+                select(Person.id).where(assignment_scope(user), touched, gone),
+            )
+        )
+        .scalars()
+        .all()
+    )
     return {**answer, "people": sorted(map(str, people)), "removed": sorted(map(str, removed))}

@@ -14,7 +14,8 @@ Every write of a record a phone or a form can change answers with an `Outcome`:
 
 One rule for transactions: a service validates, checks the policy, changes rows and
 flushes; it never commits. The caller owns the transaction: a view commits once with
-`commit()`, the sync push runs each item in its own SAVEPOINT and commits after it.
+`commit()`, the sync push runs each item in its own SAVEPOINT and commits the batch once
+(each item again in a transaction of its own should that commit fail).
 A write that can lose a race (the version check, a unique key) runs inside
 `savepoint()`, which turns the losing flush into `LostRace` and leaves the rest of the
 transaction usable.

@@ -73,11 +73,14 @@ def create_user(
     locale: str = "zh_Hans",
     timezone: str = "Asia/Shanghai",
     environment: str = "production",
+    password_hash: str | None = None,
 ) -> User:
     """A new user; the messages are English source strings, translated by the caller.
 
     The password follows app.passwords' rules for `environment` (the CLOVER_ENV it is
-    created under; by default the strictest, production's).
+    created under; by default the strictest, production's). `password_hash`, a hash of
+    that same password made already, spares hashing it again (the demo's accounts share
+    the published password).
     """
     username = username.strip().lower()
     if not username or not username.replace("_", "").replace("-", "").isalnum():
@@ -91,7 +94,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name.strip() or username,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         unit_id=unit_id,
         locale=locale,

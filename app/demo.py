@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
+from app import accounts
 from app.accounts import create_unit, create_user
 from app.auth.totp import set_secret
 from app.crypto import IdCipher, get_cipher
 from app.demo_ledgers import DemoTeam, furnish
+from app.due import refresh_due
 from app.models import (
     Person,
     PersonStatus,
@@ -291,6 +293,7 @@ def load_demo(
     units = [create_unit(session, name=UNIT_NAME), create_unit(session, name=SECOND_UNIT_NAME)]
     session.flush()
     users = {}
+    shared_hash = accounts.hash_password(DEMO_PASSWORD)  # one hash: one published password
     for username, display_name, role, unit_index in ACCOUNTS:
         users[username] = create_user(
             session,
@@ -301,6 +304,7 @@ def load_demo(
             unit_id=None if unit_index is None else units[unit_index].id,
             timezone=timezone,
             environment=environment,
+            password_hash=shared_hash,
         )
     session.flush()
     for username in DEMO_TOTP_USERS:
@@ -344,6 +348,7 @@ def load_demo(
         )
         people, visits = people + loaded[0], visits + loaded[1]
     session.commit()
+    refresh_due(session, today=today, everyone=True)  # everyone's standing, in a few queries
     return f"{len(units)} units, {len(users)} users, {people} people, {visits} visits"
 
 

@@ -13,7 +13,6 @@ from sqlmodel import Session
 
 from app import idcard
 from app.crypto import IdCipher
-from app.due import refresh_next_due
 from app.models import (
     CONSENT_KEYS,
     Assignment,
@@ -232,5 +231,4 @@ def furnish(
     last_visit_day = max((v.occurred_at.astimezone(zone).date() for v in visits), default=None)
     session.add_all(_status_changes(person, officer, last_visit_day, today, zone, index))
     session.add_all(visits)
-    refresh_next_due(session, person)
     session.add(person)

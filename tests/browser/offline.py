@@ -34,6 +34,23 @@ def wait_until(page, check, *, timeout: float = 30.0, message: str = "") -> None
         page.wait_for_timeout(100)
 
 
+def wait_for_value(page, expression: str, arg=None, *, message: str = ""):
+    """Poll an async page function until it answers something truthy, and return that.
+
+    `page.wait_for_function` takes a returned promise for a truthy answer and stops at
+    once, so a state only a promise can report is polled from here.
+    """
+    answer = None
+
+    def answered():
+        nonlocal answer
+        answer = page.evaluate(expression, arg)
+        return answer
+
+    wait_until(page, answered, message=message)
+    return answer
+
+
 def wait_for_control(page) -> None:
     """Wait until the service worker controls the page.
 

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.models import Person, PersonStatus, User
 from tests.browser import offline
-from tests.browser.offline import sign_in, wait_for_control
+from tests.browser.offline import sign_in, wait_for_control, wait_for_value
 
 pytestmark = pytest.mark.browser
 SHELL_PREFIX = "clover-shell-"
@@ -183,9 +183,10 @@ def test_download_button_saves_again(page, live_server, demo):
     wait_until_saved(page)
     first = page.evaluate("id => CloverStore.downloadedAt(id)", str(officer.id))
     page.get_by_role("button", name="下载供离线使用").click()
-    page.wait_for_function(
+    wait_for_value(
+        page,
         "([id, first]) => CloverStore.downloadedAt(id).then(at => at !== first)",
-        arg=[str(officer.id), first],
+        [str(officer.id), first],
     )
     expect(page.locator("body")).to_have_attribute("data-offline-state", "saved")
 

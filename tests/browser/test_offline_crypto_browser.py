@@ -20,6 +20,7 @@ from tests.browser.offline import (
     unlock,
     visits_with,
     wait_for_outbox,
+    wait_for_value,
     wait_until_saved,
 )
 
@@ -281,7 +282,8 @@ def test_an_older_clear_text_store_is_sealed_without_losing_its_outbox(page, liv
     # the held-back push keeps the item on the phone until it is sealed
     page.context.route("**/api/v1/sync/push", lambda route: route.fulfill(status=503))
     sign_in(page, live_server, "officer1")
-    page.wait_for_function(
+    wait_for_value(
+        page,
         """() => new Promise((resolve) => {
           const request = indexedDB.open("clover");
           request.onsuccess = () => {
@@ -289,7 +291,7 @@ def test_an_older_clear_text_store_is_sealed_without_losing_its_outbox(page, liv
             const rows = db.transaction("outbox").objectStore("outbox").getAll();
             rows.onsuccess = () => { resolve(rows.result.every((row) => row.box)); db.close(); };
           };
-        })"""
+        })""",
     )
     store = dump(page)
     assert in_clear(store, [note, person.name]) == []

@@ -9,27 +9,22 @@ The service worker gets a real push message over the DevTools protocol.
 import json
 
 import pytest
-from flask import Response
 from playwright.sync_api import expect
 
 from app.models import Reminder
 from app.reminders.keys import b64url_decode, generate_keys
 from app.reminders.messages import message_for
-from tests.browser.offline import signed_in, wait_until
+from tests.browser.offline import signed_in, wait_for_value, wait_until
 from tests.reminders.conftest import SUBJECT
 from tests.reminders.standins import PushServiceStandIn
 
 pytestmark = pytest.mark.browser
 
-# test only, served as /sw.js: record the app badge, then load the real push handlers as
-# the real /sw.js does (it also precaches the shell, which these tests do not need)
-TEST_SERVICE_WORKER = """
+# test only, run after the real /sw.js: record the app badge, and tap a notification
+TEST_HOOKS = """
 self.badges = [];
 self.navigator.setAppBadge = function (n) { self.badges.push(n); return Promise.resolve(); };
 self.navigator.clearAppBadge = function () { self.badges.push(0); return Promise.resolve(); };
-importScripts('/static/js/sw-push.js');
-self.addEventListener('install', function () { self.skipWaiting(); });
-self.addEventListener('activate', function (event) { event.waitUntil(self.clients.claim()); });
 self.addEventListener('message', function (event) {
   if (event.data === 'badges') event.source.postMessage({ badges: self.badges });
   // no DevTools command taps a notification: run what notificationclick runs
@@ -41,6 +36,9 @@ self.addEventListener('message', function (event) {
   }
 });
 """
+
+SHOWN = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
+    .map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data.url }))"""
 
 # test only: a PushManager that answers like a browser with a push service in reach
 FAKE_PUSH_MANAGER = """
@@ -74,11 +72,15 @@ def sw_app(app, vapid_keys):
         CLOVER_VAPID_PUBLIC_KEY=vapid_keys[1],
         CLOVER_VAPID_SUBJECT=SUBJECT,
     )
-    app.view_functions["offline.service_worker"] = lambda: Response(
-        TEST_SERVICE_WORKER,
-        mimetype="text/javascript",
-        headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
-    )
+    # the real worker, its vault included (her pages wait for its answers), plus the hooks
+    real_worker = app.view_functions["offline.service_worker"]
+
+    def service_worker():
+        response = real_worker()
+        response.set_data(response.get_data(as_text=True) + TEST_HOOKS)
+        return response
+
+    app.view_functions["offline.service_worker"] = service_worker
     return app
 
 
@@ -195,13 +197,7 @@ def test_service_worker_shows_the_push_sets_the_badge_and_a_tap_opens_today(
     )
     cdp.detach()
 
-    page.wait_for_function(
-        "async () => (await (await navigator.serviceWorker.ready).getNotifications()).length === 1"
-    )
-    shown = page.evaluate(
-        """async () => (await (await navigator.serviceWorker.ready).getNotifications())
-            .map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data.url }))"""
-    )
+    shown = wait_for_value(page, SHOWN, message="the service worker showed no notification")
     assert shown == [
         {
             "title": "三叶草",
@@ -221,9 +217,4 @@ def test_service_worker_shows_the_push_sets_the_badge_and_a_tap_opens_today(
     page.evaluate("navigator.serviceWorker.controller.postMessage('tap-first')")
     expect(page).to_have_url(f"{live_server}/")
     expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
-    assert (
-        page.evaluate(
-            "async () => (await (await navigator.serviceWorker.ready).getNotifications()).length"
-        )
-        == 0
-    )
+    assert page.evaluate(SHOWN) == []

@@ -26,6 +26,7 @@ os.environ.setdefault("CLOVER_ENV", "testing")
 
 from app import create_app  # noqa: E402
 from app.accounts import create_unit, create_user  # noqa: E402
+from app.audit import retention_window  # noqa: E402
 from app.auth.totp import REQUIRED_ROLES, Totp, set_secret  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.models import User, UserSession  # noqa: E402
@@ -116,9 +117,15 @@ _TEMPLATE_CODE = _SharedTemplateCode()
 
 
 def _reset_postgres(engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    """Empty every table, children first: a test leaves a few rows, which DELETE clears in
+    a millisecond where TRUNCATE, making each table's files anew, takes seventy. The audit
+    table's guard lets them go as it lets retention scrub them."""
+    tables = reversed(SQLModel.metadata.sorted_tables)
+    statements = "; ".join(f'DELETE FROM "{t.name}"' for t in tables)  # noqa: S608 - our names
+    with Session(engine) as session:
+        with retention_window(session):
+            session.connection().exec_driver_sql(statements)
+        session.commit()
 
 
 @pytest.fixture(scope="session")

@@ -43,11 +43,11 @@ def test_a_push_reads_each_record_once_whatever_its_size(
         with count_queries() as statements:
             assert sync_phone.statuses(batch) == ["created"] * size
         answers[size] = _split(statements)
-    # a visit and its audit row each; every other statement once per push: the user and
-    # her session, the visits and the people named, the audit chain's head, the people's
-    # history and one UPDATE of their standing (on PostgreSQL, the chain's lock twice:
-    # queued for first, then taken again by the chain)
-    assert answers[20][0] == 2 * 20
+    # new visits only: one INSERT of the visits and one of their audit rows; every other
+    # statement once per push: the user and her session, the visits and the people named,
+    # the audit chain's head, the people's history and one UPDATE of their standing (on
+    # PostgreSQL, the chain's lock twice: queued for first, then taken again by the chain)
+    assert answers[5][0] == answers[20][0] == 2
     assert len(answers[20][1]) == 7 + 2 * postgres
     assert len(answers[5][1]) == len(answers[20][1])
     with count_queries() as statements:
@@ -147,5 +147,51 @@ def test_batches_crossing_each_other_save_each_change_once_and_answer_every_item
     assert count(db, AuditEvent, AuditEvent.action == "person_contact") == 1
     stored = fresh(db, Person, lost.id)
     assert (stored.status, stored.phone) == ("active", "13900139000")
+    assert audit.verify(db).finding is None
+    assert check_due(db, today=schedule_today()).differences == []
+
+
+def test_phones_racing_with_the_same_new_visits_save_each_once(
+    db, unit, sync_officer, live_server
+):
+    # new visits only, written together by whichever batch goes first; the others queue
+    # behind it for the audit chain, then find the visits stored and answer duplicate
+    people = [make_person(db, unit, sync_officer) for _ in range(3)]
+    db.commit()
+    batch = _batch(people, 12)
+    phones = Writers(live_server, "officer1", count=4)
+    url, headers = f"{live_server}/api/v1/sync/push", {"X-CSRFToken": phones.token}
+
+    def send(_n, session):
+        answer = session.post(url, json={"items": batch}, headers=headers, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return [r["status"] for r in answer.json()["results"]]
+
+    answers = phones.race(send)
+    assert all(set(statuses) <= {"created", "duplicate"} for statuses in answers), answers
+    assert [sum(a[n] == "created" for a in answers) for n in range(12)] == [1] * 12
+    assert count(db, Visit) == 12
+    assert count(db, AuditEvent, AuditEvent.action == "visit_create") == 12
+    assert audit.verify(db).finding is None
+    assert check_due(db, today=schedule_today()).differences == []
+
+
+def test_new_visits_that_need_more_than_an_insert_go_item_by_item(
+    db, unit, sync_officer, sync_phone
+):
+    # the same new visit twice in one batch, and a visit that ends her lost contact
+    lost = make_person(db, unit, sync_officer, status="lost_contact")
+    other = make_person(db, unit, sync_officer)
+    db.commit()
+    twice = create_item(other, notes="同一条")
+    assert sync_phone.statuses([twice, create_item(other), twice]) == [
+        "created",
+        "created",
+        "duplicate",
+    ]
+    assert sync_phone.statuses([create_item(other), create_item(lost)]) == ["created"] * 2
+    assert fresh(db, Person, lost.id).status == "active"
+    assert count(db, Visit) == 4
+    assert count(db, AuditEvent, AuditEvent.action == "visit_create") == 4
     assert audit.verify(db).finding is None
     assert check_due(db, today=schedule_today()).differences == []

@@ -7,7 +7,8 @@ runs in its own SAVEPOINT; whatever one item raises rolls back that SAVEPOINT on
 becomes its `error` answer with a reference that is logged, so one bad item never holds
 back the others. The batch commits once (`visit_batch` reads its visits and people once
 and stores each person's due standing once); should that commit fail, every item is
-applied again on its own, committed alone as before. No Flask in here.
+applied again on its own, committed alone as before. A batch of new visits only is
+first tried without the SAVEPOINTs, its rows written together. No Flask in here.
 """
 
 import logging
@@ -30,7 +31,7 @@ from app.people.contact import contact_snapshot, correct_contact
 from app.sync.receipts import find_receipt, item_digest, keep_conflict
 from app.types import utcnow
 from app.visits.fields import clean_visit, snapshot
-from app.visits.service import edit_visit, record_visit, visit_batch
+from app.visits.service import NotDeferrable, edit_visit, record_visit, visit_batch
 
 MAX_ITEMS = 100
 KINDS = ("visit.create", "visit.edit", "person.contact")
@@ -320,24 +321,48 @@ def _queue_for_the_audit_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": audit.CHAIN_LOCK})
 
 
+def _push_batch(session: Session, user: User, valid: list[Item], now, *, deferred: bool):
+    """The batch's items in one transaction, committed once: their answers by item."""
+    if valid:
+        _queue_for_the_audit_chain(session)
+    visits, people = _named(valid)
+    # deferred, every item is a new visit, and one failing fails the attempt
+    push = APPLY["visit.create"] if deferred else _push_in_batch
+    with visit_batch(session, visit_ids=visits, person_ids=people, now=now, deferred=deferred):
+        applied = {id(item): push(session, user, item, now) for item in valid}
+    commit(session)
+    return applied
+
+
 def push_items(
     *, session: Session, user: User, items: list, now: datetime | None = None
 ) -> list[ItemResult]:
-    """Apply each item in order, each in its own SAVEPOINT; the batch commits once."""
+    """Apply each item in order; the batch commits once.
+
+    A batch of new visits only (a phone catching up) is first written together, a few
+    statements for all of it. Should that meet anything else (a visit stored already, a
+    clash with a request alongside), it is rolled back and applied again with each item
+    in its own SAVEPOINT; should that fail as a whole, each item alone.
+    """
     now = now or utcnow()
     parsed = [parse_item(raw) for raw in items]
     valid = [item for item, _errors in parsed if item is not None]
-    try:
-        if valid:
-            _queue_for_the_audit_chain(session)
-        visits, people = _named(valid)
-        with visit_batch(session, visit_ids=visits, person_ids=people, now=now):
-            applied = {id(item): _push_in_batch(session, user, item, now) for item in valid}
-        commit(session)
-    except Exception:  # noqa: BLE001 - the batch as a whole failed: each item alone, as before
-        rollback(session)
-        log.exception("sync batch of user %s failed; its items go again one by one", user.id)
-        applied = {id(item): _push_alone(session, user, item, now) for item in valid}
+    applied = None
+    if valid and all(item.kind == "visit.create" for item in valid):
+        try:
+            applied = _push_batch(session, user, valid, now, deferred=True)
+        except NotDeferrable:
+            rollback(session)
+        except Exception:  # noqa: BLE001 - e.g. an id saved alongside: the careful way
+            rollback(session)
+            log.info("sync batch of user %s goes again item by item", user.id, exc_info=True)
+    if applied is None:
+        try:
+            applied = _push_batch(session, user, valid, now, deferred=False)
+        except Exception:  # noqa: BLE001 - the batch as a whole failed: each item alone
+            rollback(session)
+            log.exception("sync batch of user %s failed; its items go again one by one", user.id)
+            applied = {id(item): _push_alone(session, user, item, now) for item in valid}
     return [
         applied[id(item)]
         if item is not None

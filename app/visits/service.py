@@ -49,15 +49,26 @@ from app.types import utcnow
 from app.visits.fields import CONTENT_FIELDS, changed_fields, clean_visit, restore, snapshot
 
 NOT_YOURS = N_("You may not record this visit for this person.")
-# session.info keys of a `visit_batch`: the visit ids known not to be stored yet, and the
-# people whose due standing waits for the end of the batch
+# session.info keys of a `visit_batch`: the visit ids known not to be stored yet, the
+# people whose due standing waits for the end of the batch, and whether its new visits
+# wait for it too
 _ABSENT = "visit_batch_absent"
 _DUE_WAITING = "visit_batch_due"
+_DEFERRED = "visit_batch_deferred"
+
+
+class NotDeferrable(Exception):
+    """A deferred batch met a write that needs its own SAVEPOINT: apply it item by item."""
 
 
 @contextmanager
 def visit_batch(
-    session: Session, *, visit_ids: Iterable[uuid.UUID], person_ids: Iterable[uuid.UUID], now
+    session: Session,
+    *,
+    visit_ids: Iterable[uuid.UUID],
+    person_ids: Iterable[uuid.UUID],
+    now,
+    deferred: bool = False,
 ) -> Iterator[None]:
     """Many visit writes in one transaction (a sync push), each record read once.
 
@@ -65,6 +76,12 @@ def visit_batch(
     so a write reads none of them again and a new visit's id costs no lookup; each
     person's due standing is stored once when the batch ends, not after every visit.
     Inside, `WriteResult.due` is None. Whatever the body raises, nothing is refreshed.
+
+    `deferred`, when none of the visits it names is stored: new visits are written
+    together when the batch ends, a few statements for all of them, with no SAVEPOINT
+    each. Then a create that is not simply new (an id twice, her lost contact to end)
+    raises `NotDeferrable`, and a clash of keys surfaces at the end; either way the
+    caller rolls back and goes item by item.
     """
     visit_ids = set(visit_ids)
     visits = session.exec(select(Visit).where(Visit.id.in_(visit_ids))).all() if visit_ids else []
@@ -74,12 +91,15 @@ def visit_batch(
     )
     session.info[_ABSENT] = visit_ids - {visit.id for visit in visits}
     session.info[_DUE_WAITING] = waiting = {}
+    if deferred and not visits:  # a visit stored already is answered item by item
+        session.info[_DEFERRED] = True
     try:
         yield
+        session.flush()
         refresh_next_due_of(session, waiting.values(), today=schedule_today(now))
     finally:
-        session.info.pop(_ABSENT, None)
-        session.info.pop(_DUE_WAITING, None)
+        for key in (_ABSENT, _DUE_WAITING, _DEFERRED):
+            session.info.pop(key, None)
         del visits, people  # held until here: the session keeps only weak references
 
 
@@ -173,6 +193,8 @@ def record_visit(
         return refused(NOT_YOURS)
     existing = _stored_visit(session, clean["id"])
     if existing is not None:
+        if _DEFERRED in session.info:
+            raise NotDeferrable  # a conflict it answers is kept in a SAVEPOINT
         return _replayed(session, user, existing, clean)
     if person.consent_withdrawn_at is not None:
         return refused(N_("She has withdrawn her consent: no new visits can be recorded."))
@@ -181,6 +203,8 @@ def record_visit(
     values = {name: clean[name] for name in CONTENT_FIELDS}
     visit = Visit(id=clean["id"], author_id=user.id, created_at=now, updated_at=now, **values)
     session.info.get(_ABSENT, set()).discard(visit.id)  # once tried, looked up again
+    if _DEFERRED in session.info:
+        return _record_deferred(session, user, visit, person, now)
     try:
         with savepoint(session):
             session.add(visit)
@@ -202,6 +226,19 @@ def record_visit(
         if existing is None:
             raise
         return _replayed(session, user, existing, clean)
+    return _saved(session, user, Outcome.created, visit, person, now)
+
+
+def _record_deferred(session: Session, user: User, visit: Visit, person: Person, now):
+    """A new visit and its audit row added to a deferred batch, flushed when it ends."""
+    if person.status == PersonStatus.lost_contact:
+        raise NotDeferrable  # ending it is an UPDATE that must see the visit saved
+    session.add(visit)
+    details = {"kind": visit.kind, "version": 1}
+    audit.record(
+        session, user=user, action="visit_create", person=person, target=visit, details=details
+    )
+    session.info[_DUE_WAITING][person.id] = person
     return _saved(session, user, Outcome.created, visit, person, now)
 
 

@@ -151,9 +151,7 @@ def test_batches_crossing_each_other_save_each_change_once_and_answer_every_item
     assert check_due(db, today=schedule_today()).differences == []
 
 
-def test_phones_racing_with_the_same_new_visits_save_each_once(
-    db, unit, sync_officer, live_server
-):
+def test_phones_racing_with_the_same_new_visits_save_each_once(db, unit, sync_officer, live_server):
     # new visits only, written together by whichever batch goes first; the others queue
     # behind it for the audit chain, then find the visits stored and answer duplicate
     people = [make_person(db, unit, sync_officer) for _ in range(3)]

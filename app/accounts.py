@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Role, Unit, User
 from app.passwords import password_problem
+from app.types import utcnow
 
 # compared against when the username is unknown, so timing does not reveal which users exist
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -46,6 +47,38 @@ def create_unit(session: Session, *, name: str) -> Unit:
     unit = Unit(name=name)
     session.add(unit)
     return unit
+
+
+UNIT_RULES = (
+    "grace_days",
+    "lost_contact_after_days",
+    "visit_edit_window_hours",
+    "lock_after_minutes",
+)
+
+
+def update_unit(session: Session, unit: Unit, *, name: str, **rules: int) -> dict:
+    """Rename a unit and set its rules (`UNIT_RULES`); what changed, as {field: [was, now]}."""
+    name = name.strip()
+    if not name:
+        raise AccountError("name", N_("A unit needs a name."))
+    clash = session.exec(
+        select(Unit).where(func.lower(Unit.name) == name.lower(), Unit.id != unit.id)
+    ).first()
+    if clash:
+        raise AccountError("name", N_("A unit with this name already exists."))
+    wanted = {"name": name, **{key: rules[key] for key in UNIT_RULES}}
+    changed = {
+        key: [getattr(unit, key), value]
+        for key, value in wanted.items()
+        if getattr(unit, key) != value
+    }
+    for key, (_was, value) in changed.items():
+        setattr(unit, key, value)
+    if changed:
+        unit.updated_at = utcnow()
+        session.add(unit)
+    return changed
 
 
 def check_role_and_unit(session: Session, role: str, unit_id: uuid.UUID | None) -> None:

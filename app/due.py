@@ -273,8 +273,11 @@ def _store(session: Session, answers: list[Worked]) -> None:
             session.expire(held, columns)  # the session reads the new standing next time
 
 
-def refresh_due(session: Session, *, today: date, everyone: bool = False) -> int:
-    """The daily job: store the standing of everyone whose recheck day has come (or all).
+def refresh_due(
+    session: Session, *, today: date, everyone: bool = False, unit_id: uuid.UUID | None = None
+) -> int:
+    """The daily job: store the standing of everyone whose recheck day has come (or all;
+    or only the people of one unit, whose rules changed).
 
     Commits after each batch, so a long run holds no lock for long. Returns how many
     people were refreshed.
@@ -282,6 +285,8 @@ def refresh_due(session: Session, *, today: date, everyone: bool = False) -> int
     query = select(Person.id).order_by(Person.id)
     if not everyone:
         query = query.where(Person.due_recheck_on <= today)
+    if unit_id is not None:
+        query = query.where(Person.unit_id == unit_id)
     ids = list(session.exec(query))
     zone = schedule_zone()
     for start in range(0, len(ids), BATCH):

@@ -96,6 +96,8 @@ audit.subject_access         GET     signin    forbidden/hidden  forbidden/hidde
 audit.subject_access_file    GET     signin    forbidden/hidden  forbidden/hidden  forbidden/hidden  ok/hidden         forbidden
 admin.units                  GET     signin    forbidden         forbidden         forbidden         forbidden         ok
 admin.units                  POST    signin    forbidden         forbidden         forbidden         forbidden         ok
+admin.unit                   GET     signin    forbidden         forbidden         forbidden         forbidden         ok
+admin.unit                   POST    signin    forbidden         forbidden         forbidden         forbidden         ok
 admin.users                  GET     signin    forbidden         forbidden         forbidden         ok                ok
 admin.users                  POST    signin    forbidden         forbidden         forbidden         forbidden         ok
 admin.user                   GET     signin    hidden            hidden            hidden            ok/hidden         ok/ok

@@ -1,9 +1,15 @@
 """Admins create units and users, on a page and from the command line."""
 
+from datetime import date, timedelta
+
 import pytest
 from sqlmodel import select
 
-from app.models import Unit, User
+from app.accounts import create_unit
+from app.due import check_due, schedule_today
+from app.models import AuditEvent, Person, Unit, User
+from tests.factories import make_person, save_visit, visit_data
+from tests.sync_world import fresh
 
 
 def test_admin_creates_a_unit_and_a_user(client, auth, make_user, db):
@@ -130,3 +136,68 @@ def test_cli_refuses_an_unknown_unit(runner):
     )
     assert result.exit_code != 0
     assert "no unit named" in result.output
+
+
+def _unit_form(unit, **changes) -> dict:
+    values = {
+        "name": unit.name,
+        "grace_days": unit.grace_days,
+        "lost_contact_after_days": unit.lost_contact_after_days,
+        "visit_edit_window_hours": unit.visit_edit_window_hours,
+        "lock_after_minutes": unit.lock_after_minutes,
+    }
+    return {key: str(value) for key, value in {**values, **changes}.items()}
+
+
+def test_admin_sets_a_units_rules_and_its_people_are_dated_by_them_at_once(
+    client, auth, make_user, db, unit
+):
+    make_user("admin", role="admin")
+    officer = make_user("officer1")
+    # her lost-contact day follows her last contact by the unit's rule
+    person = make_person(db, unit, officer)
+    save_visit(db, officer, visit_data(person, occurred_at="2026-06-15T10:30"))
+    assert fresh(db, Person, person.id).lost_contact_from == date(2026, 6, 15) + timedelta(days=60)
+    auth.login("admin")
+    page = client.get(f"/admin/units/{unit.id}").text
+    assert "宽限天数" in page and 'value="3"' in page
+    response = auth.post_form(
+        f"/admin/units/{unit.id}",
+        _unit_form(unit, grace_days="5", lost_contact_after_days="45", name="测试工作室（北）"),
+    )
+    assert response.status_code == 302
+    saved = fresh(db, Unit, unit.id)
+    assert (saved.name, saved.grace_days, saved.lost_contact_after_days) == (
+        "测试工作室（北）",
+        5,
+        45,
+    )
+    assert fresh(db, Person, person.id).lost_contact_from == date(2026, 6, 15) + timedelta(days=45)
+    assert check_due(db, today=schedule_today()).differences == []
+    (event,) = db.exec(select(AuditEvent).where(AuditEvent.action == "unit_update")).all()
+    assert event.details["grace_days"] == [3, 5] and event.target_id == str(unit.id)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("grace_days", "31", "请输入 0 到 30 之间的整数"),
+        ("lost_contact_after_days", "三十", "请输入 14 到 365 之间的整数"),
+        ("lock_after_minutes", "", "请输入 1 到 60 之间的整数"),
+        ("name", "另一个工作室", "已有同名单位"),
+    ],
+)
+def test_bad_unit_rules_are_refused_in_chinese_and_change_nothing(
+    client, auth, make_user, db, unit, field, value, message
+):
+    create_unit(db, name="另一个工作室")
+    db.commit()
+    make_user("admin", role="admin")
+    auth.login("admin")
+    response = auth.post_form(f"/admin/units/{unit.id}", _unit_form(unit, **{field: value}))
+    assert response.status_code == 200
+    assert message in response.text
+    assert 'aria-invalid="true"' in response.text
+    saved = fresh(db, Unit, unit.id)
+    assert (saved.name, saved.grace_days, saved.lock_after_minutes) == ("测试工作室", 3, 5)
+    assert not db.exec(select(AuditEvent).where(AuditEvent.action == "unit_update")).all()

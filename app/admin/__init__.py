@@ -2,16 +2,26 @@
 
 import uuid
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
 from app import audit
-from app.accounts import AccountError, create_unit, create_user
-from app.admin.forms import UnitForm, UserForm
+from app.accounts import UNIT_RULES, AccountError, create_unit, create_user, update_unit
+from app.admin.forms import UnitForm, UnitSettingsForm, UserForm
 from app.admin.users import list_users
 from app.db import get_session
+from app.due import refresh_due, schedule_today
 from app.forms import choices
 from app.models import Unit, User
 from app.policy import Action, can, require
@@ -38,6 +48,35 @@ def units():
             return redirect(url_for("admin.units"))
     all_units = db.exec(select(Unit).order_by(Unit.name)).all()
     return render_template("admin/units.html", form=form, units=all_units)
+
+
+@bp.route("/units/<uuid:unit_id>", methods=["GET", "POST"])
+@login_required
+def unit(unit_id: uuid.UUID):
+    """A unit's name and rules; a new lost-contact rule re-dates her people at once."""
+    require(current_user, Action.unit_manage)
+    db = get_session()
+    unit = db.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    form = UnitSettingsForm(obj=unit)
+    if form.validate_on_submit():
+        rules = {key: getattr(form, key).data for key in UNIT_RULES}
+        try:
+            changed = update_unit(db, unit, name=form.name.data, **rules)
+        except AccountError as error:
+            getattr(form, error.field).errors.append(_(str(error)))
+        else:
+            if changed:
+                audit.record(
+                    db, user=current_user, action="unit_update", target=unit, details=changed
+                )
+            db.commit()
+            if "lost_contact_after_days" in changed:
+                refresh_due(db, today=schedule_today(), everyone=True, unit_id=unit.id)
+            flash(_("Unit %(name)s saved.", name=unit.name), "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit.html", form=form, unit=unit)
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms import choices
 from app.i18n import LANGUAGE_NAMES, ROLE_LABELS, TIMEZONES
@@ -10,6 +10,59 @@ from app.i18n import LANGUAGE_NAMES, ROLE_LABELS, TIMEZONES
 class UnitForm(FlaskForm):
     name = StringField(
         _l("Unit name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)]
+    )
+
+
+class WholeNumber:
+    """A whole number from `low` to `high`; the field's data becomes that number."""
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = low, high
+
+    def __call__(self, _form, field):
+        text = "" if field.data is None else str(field.data).strip()  # an int: as stored
+        if not text.isdigit() or not self.low <= int(text) <= self.high:
+            raise ValidationError(
+                _l("Enter a whole number from %(low)s to %(high)s.", low=self.low, high=self.high)
+            )
+        field.data = int(text)
+
+
+def number_field(label, low: int, high: int, description) -> StringField:
+    return StringField(
+        label,
+        validators=[WholeNumber(low, high)],
+        description=description,
+        render_kw={"inputmode": "numeric"},
+    )
+
+
+class UnitSettingsForm(UnitForm):
+    """A unit's name and the rules its people are followed by."""
+
+    grace_days = number_field(
+        _l("Grace days"),
+        0,
+        30,
+        _l("A contact this many days after its due date still counts as on time."),
+    )
+    lost_contact_after_days = number_field(
+        _l("Lost contact after (days)"),
+        14,
+        365,
+        _l("With no contact for this long, she is flagged as lost to contact."),
+    )
+    visit_edit_window_hours = number_field(
+        _l("Corrections allowed for (hours)"),
+        1,
+        720,
+        _l("Her author may correct a visit this long after recording it."),
+    )
+    lock_after_minutes = number_field(
+        _l("Phone locks after (minutes)"),
+        1,
+        60,
+        _l("An idle phone asks for the PIN again after this long."),
     )
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, crypto, db, errors, i18n, policy, reminders, security
+from app import assets, cli, crypto, db, errors, i18n, policy, reminders, security
 from app.config import load_config
 from app.extensions import csrf, limiter, login_manager
 
@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
     policy.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

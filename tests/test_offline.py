@@ -107,9 +107,9 @@ def test_manifest_makes_clover_installable(client):
 
 def test_every_page_links_the_manifest_and_the_offline_scripts(client):
     page = client.get("/auth/login").text
-    assert '<link rel="manifest" href="/static/manifest.webmanifest">' in page
+    assert re.search(r'<link rel="manifest" href="/static/manifest\.webmanifest\?v=\w+">', page)
     for script in ("offline-store.js", "sw-register.js", "offline-pages.js"):
-        assert f'src="/static/js/{script}"' in page
+        assert re.search(rf'src="/static/js/{re.escape(script)}\?v=\w+"', page)
 
 
 def test_service_worker_is_served_from_the_root(client):
@@ -126,8 +126,13 @@ def test_service_worker_is_served_from_the_root(client):
     assert shell["offline"] == "/offline"
     assert shell["contract"] == "/offline/contract.json"
     shell_pages = ["/offline", "/outbox", "/offline/lock", "/offline/contract.json"]
-    assert shell["precache"] == [f"/static/{name}" for name in SHELL_FILES] + shell_pages
-    assert '"/static/js/contract.js",\n  "/static/js/offline-store.js",' in response.text
+    # each static file by its hashed URL, as the pages ask for it
+    static = [re.fullmatch(r"/static/(.+)\?v=[0-9a-f]{12}", url) for url in shell["precache"][:-4]]
+    assert [match[1] for match in static] == list(SHELL_FILES)
+    assert shell["precache"][-4:] == shell_pages
+    imports = [url.partition("?")[0] for url in shell["imports"]]
+    assert imports[2:4] == ["/static/js/offline-store.js", "/static/js/outbox.js"]
+    assert set(shell["imports"]) <= set(shell["precache"])
 
 
 def test_the_shell_holds_everything_a_page_loads(client, auth, caseloads):

@@ -3,14 +3,22 @@
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.offline.contract import offline_contract
 from app.offline.device_keys import device_state
 from app.offline.labels import lock_labels, outbox_labels
-from app.offline.shell import SHELL_FILES, shell_version, worker_script
+from app.offline.shell import SHELL_FILES, WORKER_IMPORTS, shell_version, worker_script
 
 bp = Blueprint("offline", __name__)
 
@@ -88,11 +96,13 @@ def service_worker():
         build=current_app.config["CLOVER_BUILD"],
     )
     shell_pages = [offline_url, url_for("offline.outbox"), url_for("offline.lock"), contract_url]
+    # the same hashed URLs the pages ask for, so a page served offline finds its scripts
     precache = [url_for("static", filename=name) for name in SHELL_FILES] + shell_pages
     script = worker_script(
         static_folder=static,
         version=version,
         precache=precache,
+        imports=[url_for("static", filename=name) for name in WORKER_IMPORTS],
         offline_url=offline_url,
         contract_url=contract_url,
     )
@@ -100,4 +110,6 @@ def service_worker():
     # the browser checks for a new worker on every visit; no personal data in it
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
-    return response
+    # the browser asks on every visit: an unchanged worker costs a 304, not the script
+    response.add_etag()
+    return response.make_conditional(request)

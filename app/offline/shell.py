@@ -33,6 +33,15 @@ SHELL_FILES = (
     "manifest.webmanifest",
 )
 WORKER_SOURCE = "js/sw.js"
+# the shell files the worker itself runs (importScripts), by their hashed URLs
+WORKER_IMPORTS = (
+    "js/idb-8.0.4.min.js",
+    "js/contract.js",
+    "js/offline-store.js",
+    "js/outbox.js",
+    "js/sync.js",
+    "js/sw-push.js",
+)
 
 
 def shell_version(*, static_folder: Path, offline_page: str, build: str = "") -> str:
@@ -50,6 +59,7 @@ def worker_script(
     static_folder: Path,
     version: str,
     precache: Iterable[str],
+    imports: Iterable[str],
     offline_url: str,
     contract_url: str,
 ) -> str:
@@ -57,6 +67,7 @@ def worker_script(
     shell = {
         "version": version,
         "precache": list(precache),
+        "imports": list(imports),
         "offline": offline_url,
         "contract": contract_url,
     }

@@ -1,6 +1,7 @@
 // Clover's service worker, served from /sw.js so its scope is the whole app. The server
-// prepends self.CLOVER_SHELL = {version, precache, offline, contract}: the version is a hash
-// of everything precached, so any change to the shell is a new worker and a new cache.
+// prepends self.CLOVER_SHELL = {version, precache, imports, offline, contract}: the version is
+// a hash of everything precached, so any change to the shell is a new worker and a new cache.
+// Static URLs carry their file's hash (?v=...), the same in the precache list and the pages.
 // The contract (what phone and server share: forms, fields, statuses, URLs) is precached
 // with the shell, and the worker reads it from its own cache.
 //
@@ -12,19 +13,16 @@
 // ("use strict" comes first in what the server sends, ahead of CLOVER_SHELL)
 /* global CloverStore, CloverOutbox, CloverSync, CloverContract */
 
-importScripts(
-  "/static/js/idb-8.0.4.min.js",
-  "/static/js/contract.js",
-  "/static/js/offline-store.js",
-  "/static/js/outbox.js",
-  "/static/js/sync.js",
-  "/static/js/sw-push.js"
-);
+// idb, contract, offline-store, outbox, sync and sw-push, by their hashed URLs
+importScripts.apply(self, self.CLOVER_SHELL.imports);
 
 var SHELL = self.CLOVER_SHELL;
 var CACHE_PREFIX = "clover-shell-";
 var CACHE_NAME = CACHE_PREFIX + SHELL.version;
-var PRECACHED = new Set(SHELL.precache);
+// the precached paths: a page saved before an update asks for an older ?v= of a file
+var PRECACHED = new Set(SHELL.precache.map(function (url) {
+  return new URL(url, self.location.href).pathname;
+}));
 // the contract of this worker's own shell, so the worker and the pages it serves agree
 CloverContract.readFrom(function () {
   return caches.match(SHELL.contract, { cacheName: CACHE_NAME }).then(function (cached) {
@@ -275,8 +273,10 @@ function postForm(request, url) {
     });
 }
 
+// one copy of each path is cached: a page saved before an update gets the current one
 function shellAsset(request) {
-  return caches.match(request, { cacheName: CACHE_NAME }).then(function (cached) {
+  var options = { cacheName: CACHE_NAME, ignoreSearch: true };
+  return caches.match(request, options).then(function (cached) {
     return cached || fetch(request);
   });
 }

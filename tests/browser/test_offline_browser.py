@@ -73,7 +73,7 @@ def test_the_app_is_installable(browser_type, browser_type_launch_args, live_ser
         manifest = cdp.send("Page.getAppManifest")
         cdp.detach()
         assert errors == []
-        assert manifest["url"].endswith("/static/manifest.webmanifest")
+        assert manifest["url"].partition("?")[0].endswith("/static/manifest.webmanifest")
         assert manifest["errors"] == []
     finally:
         context.close()

@@ -7,6 +7,7 @@ from sqlmodel import Session, func, select
 
 from app.caseload import caseload, caseload_query
 from app.models import User
+from app.offline.versions import page_versions
 from app.people.listing import PAGE_SIZE
 from app.policy import Action, can
 
@@ -15,7 +16,10 @@ LEDGER_LIMIT = 300
 
 
 def offline_pages(*, session: Session, user: User) -> dict:
-    """The pages to keep for this user, Today first: the one list offline pages come from."""
+    """The pages to keep for this user, Today first: the one list offline pages come from.
+
+    Each page carries its `version`: the phone downloads only those whose version moved.
+    """
     people = [person for person, _last_contact in caseload(session, user)]
     everyone = caseload_query(user, include_closed=True).subquery()
     listed = session.exec(select(func.count()).select_from(everyone)).one()
@@ -31,4 +35,5 @@ def offline_pages(*, session: Session, user: User) -> dict:
         if can(user, Action.visit_create, person):
             url = url_for("visits.new", person_id=person.id)
             pages.append({"kind": "visit_form", "url": url, "person_id": str(person.id)})
+    page_versions(session, user, pages, people[:LEDGER_LIMIT])
     return {"pages": pages, "truncated": len(people) > LEDGER_LIMIT}

@@ -1,8 +1,9 @@
 // Keeps the signed-in user's caseload pages in the offline store: on sign-in, on opening
 // the app (at most every few minutes), when the connection returns and on "download for
-// offline". Signing out forgets them, her drafts and her PIN; her key too once her outbox
-// is empty. Every read and write goes through CloverStore; the
-// list's URL comes from the shared contract (contract.js).
+// offline"; only the pages whose version in the listing moved are downloaded again (an
+// unchanged caseload costs the listing alone). Signing out forgets them, her drafts and
+// her PIN; her key too once her outbox is empty. Every read and write goes through
+// CloverStore; the list's URL comes from the shared contract (contract.js).
 /* global CloverStore, CloverContract */
 (function () {
   "use strict";
@@ -63,19 +64,28 @@
   }
 
   // one page at a time, gentle on a weak connection; a page that fails is tried once more
-  function savePages(userId, urls, savedAt) {
-    function save(url) {
-      return fetchChecked(url, "text/html")
+  function savePages(userId, pages, savedAt) {
+    function save(page) {
+      return fetchChecked(page.url, "text/html")
         .then(function (response) { return response.text(); })
-        .then(function (html) { return CloverStore.savePage(userId, url, html, savedAt); });
+        .then(function (html) {
+          return CloverStore.savePage(userId, page.url, html, savedAt, page.version);
+        });
     }
-    return urls.reduce(function (chain, url) {
+    return pages.reduce(function (chain, page) {
       return chain.then(function () {
-        return save(url).catch(function () {
-          return wait(RETRY_AFTER_MS).then(function () { return save(url); });
+        return save(page).catch(function () {
+          return wait(RETRY_AFTER_MS).then(function () { return save(page); });
         });
       });
     }, Promise.resolve());
+  }
+
+  // the listed pages whose kept copy is missing or of another version
+  function changedPages(userId, pages) {
+    return CloverStore.pageVersions(userId).then(function (kept) {
+      return pages.filter(function (page) { return !page.version || kept[page.url] !== page.version; });
+    });
   }
 
   function download(userId) {
@@ -95,7 +105,8 @@
       .then(function (listing) {
         if (listing.user_id !== userId) throw new Error("signed in as someone else");
         var urls = listing.pages.map(function (page) { return page.url; });
-        return savePages(userId, urls, savedAt)
+        return changedPages(userId, listing.pages)
+          .then(function (changed) { return savePages(userId, changed, savedAt); })
           .then(function () { return CloverStore.keepOnlyPages(userId, urls); })
           .then(function () { return CloverStore.setDownloadedAt(userId, savedAt); })
           .then(function () { return window.CloverSync.keepCursor(userId, cursor); });

@@ -6,7 +6,9 @@
 // with the row's place (store, user, id) as additional data, so a sealed value cannot be
 // moved to another row. Only ids, times and states stay in clear text.
 //
-//   pages   {userId, url, savedAt, box}        key [userId, url], index byUser   box: html
+//   pages   {userId, url, savedAt, version, box}
+//                                              key [userId, url], index byUser   box: html
+//                                              version: the listing's, in clear (a digest)
 //   outbox  {id, userId, kind, createdAt, state, attempts, box}
 //                                              key id (client UUID), indexes byUser,
 //                                              byUserCreated             box: payload, lastError
@@ -215,10 +217,26 @@
 
   // --- pages ---
 
-  async function savePage(userId, url, html, savedAt) {
+  // version: the one the server's listing gave this page (none: fetched again next time)
+  async function savePage(userId, url, html, savedAt, version) {
     var box = await seal(userId, pagePlace(userId, url), html);
     var db = await open();
-    await db.put("pages", { userId: userId, url: url, savedAt: savedAt, box: box });
+    var row = { userId: userId, url: url, savedAt: savedAt, version: version || null, box: box };
+    await db.put("pages", row);
+  }
+
+  // url -> version of the pages kept for this user, read without opening them
+  async function pageVersions(userId) {
+    var db = await open();
+    var versions = {};
+    var tx = db.transaction("pages");
+    var cursor = await tx.store.index("byUser").openCursor(IDBKeyRange.only(userId));
+    while (cursor) {
+      if (cursor.value.box && cursor.value.version) versions[cursor.value.url] = cursor.value.version;
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return versions;
   }
 
   // the page kept for this user, or null: a page is never read under another user's id
@@ -624,6 +642,7 @@
     useUser: useUser,
     currentUser: currentUser,
     savePage: savePage,
+    pageVersions: pageVersions,
     readPage: readPage,
     pageUrls: pageUrls,
     keepOnlyPages: keepOnlyPages,

@@ -51,6 +51,7 @@ def create_unit(session: Session, *, name: str) -> Unit:
 
 UNIT_RULES = (
     "grace_days",
+    "risk_follow_up_hours",
     "lost_contact_after_days",
     "visit_edit_window_hours",
     "lock_after_minutes",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from app.models import Person, SupportPlan, Unit, User, Visit
+from app.models import FOLLOW_UP_RISKS, Person, SupportPlan, Unit, User, Visit
 from app.policy import people_scope
 from app.schedule import (
     NOT_DUE,
@@ -35,6 +35,7 @@ from app.schedule import (
 
 UPCOMING_DAYS = 7
 STATE_ORDER = {DueState.overdue: 0, DueState.due_today: 1, DueState.upcoming: 2}
+FOLLOW_UP_FLAGS = frozenset(flag.value for flag in FOLLOW_UP_RISKS)
 BATCH = 1000  # people per query when refreshing or checking many
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -122,13 +123,18 @@ def _history_query(where):
         .correlate(Person)  # also inside failed_since, two levels down
         .scalar_subquery()
     )
-    planned_on = (
-        select(Visit.next_contact_on)
-        .where(Visit.person_id == Person.id, completed)
-        .order_by(Visit.occurred_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+
+    def of_last_contact(column):
+        return (
+            select(column)
+            .where(Visit.person_id == Person.id, completed)
+            .order_by(Visit.occurred_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    planned_on = of_last_contact(Visit.next_contact_on)
+    last_flags = of_last_contact(Visit.risk_flags)
     attempt = aliased(Visit)
     failed_since = (
         select(func.count())
@@ -152,6 +158,8 @@ def _history_query(where):
             _newest(SupportPlan, SupportPlan.cadence),
             Unit.default_cadence,
             Unit.lost_contact_after_days,
+            last_flags,
+            Unit.risk_follow_up_hours,
         )
         .join(Unit, Unit.id == Person.unit_id)
         .where(where)
@@ -160,11 +168,14 @@ def _history_query(where):
 
 def _worked(row, *, today: date, zone: ZoneInfo) -> Worked:
     (person_id, status, withdrawn_at, release, last_at, planned_on, failed) = row[:7]
-    cadence, default, lost_days = row[7:]
+    cadence, default, lost_days, last_flags, risk_hours = row[7:]
+    last_on = local_date(last_at, zone.key) if last_at else None
     history = ContactHistory(
-        last_contact_on=local_date(last_at, zone.key) if last_at else None,
+        last_contact_on=last_on,
         failed_attempts_since=failed or 0,
         next_planned_on=planned_on,
+        # her last contact flagged a risk: no later contact has followed it yet
+        open_risk_on=last_on if FOLLOW_UP_FLAGS & set(last_flags or ()) else None,
     )
     answer = standing(
         status=status,
@@ -174,6 +185,7 @@ def _worked(row, *, today: date, zone: ZoneInfo) -> Worked:
         history=history,
         today=today,
         lost_contact_after_days=lost_days,
+        risk_follow_up_hours=risk_hours,
     )
     return Worked(person_id, answer, last_at)
 
@@ -353,7 +365,15 @@ def due_items(session: Session, user: User, *, today: date) -> list[DueItem]:
         due = answer.on(today)
         if due.state != DueState.not_due and due.due_on <= horizon:
             items.append(DueItem(person, due, last_at))
-    items.sort(key=lambda i: (STATE_ORDER[i.due.state], i.due.due_on, i.person.name))
+    # an open risk first, whatever its date; then the most overdue
+    items.sort(
+        key=lambda i: (
+            i.due.reason != DueReason.risk,
+            STATE_ORDER[i.due.state],
+            i.due.due_on,
+            i.person.name,
+        )
+    )
     return items
 
 

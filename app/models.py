@@ -97,6 +97,11 @@ class RiskFlag(StrEnum):
     self_harm = "self_harm"
 
 
+# the flags her officer must follow up soon (the unit's `risk_follow_up_hours`) and the
+# supervisor sees waiting on her dashboard, self-harm first
+FOLLOW_UP_RISKS = (RiskFlag.self_harm, RiskFlag.relapse_signs)
+
+
 class VisitLocation(StrEnum):
     home = "home"
     phone = "phone"
@@ -171,6 +176,8 @@ class Unit(SQLModel, table=True):
     lost_contact_after_days: int = Field(default=60)
     # a contact this many days after its due date still counts as on time (the dashboard)
     grace_days: int = Field(default=3)
+    # a contact that flags self-harm or relapse signs is followed up within this many hours
+    risk_follow_up_hours: int = Field(default=48)
     # the phone locks after this many idle minutes (and when reopened after as long away)
     lock_after_minutes: int = Field(default=5)
     # a closed person's records are anonymised this many years after closing (PIPL)

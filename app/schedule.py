@@ -5,6 +5,7 @@ recorded but does not count, so it never resets the clock. Dates are local dates
 the time zone the officer works in: a visit at 23:30 in Chongqing is that day.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from app.models import FIRST_CONTACT_DAYS, PRE_RELEASE_DAYS, PersonStatus
 
 FAILED_ATTEMPTS_FOR_LOST_CONTACT = 3
+RISK_FOLLOW_UP_HOURS = 48  # a unit's default: a flagged contact is followed up this soon
 
 
 class DueState(StrEnum):
@@ -27,6 +29,7 @@ class DueReason(StrEnum):
     first_contact = "first_contact"  # within 7 days after release
     cadence = "cadence"  # the support plan's rhythm for her phase
     planned = "planned"  # the date agreed at the last contact
+    risk = "risk"  # a self-harm or relapse flag no later contact has followed yet
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class ContactHistory:
     last_contact_on: date | None = None
     failed_attempts_since: int = 0  # failed attempts after the last contact, in a row
     next_planned_on: date | None = None  # agreed at the last contact
+    # the day of a contact that flagged self-harm or relapse signs, if no later contact
+    # has followed it yet
+    open_risk_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,33 @@ def interval_for(cadence: list[dict], days_since_release: int) -> int:
     return int(cadence[-1]["every_days"]) if cadence else 30
 
 
+def risk_follow_up_days(hours: int) -> int:
+    """A follow-up due within `hours` of a flagged contact falls due this many days after
+    its day (at least the next day)."""
+    return max(1, math.ceil(hours / 24))
+
+
 def next_due_on(
+    *,
+    release_date: date | None,
+    cadence: list[dict],
+    history: ContactHistory,
+    today: date,
+    risk_follow_up_hours: int = RISK_FOLLOW_UP_HOURS,
+) -> tuple[date, DueReason]:
+    """The date the next contact is due, and why: an open risk flag brings it forward."""
+    due_on, reason = _regular_due_on(
+        release_date=release_date, cadence=cadence, history=history, today=today
+    )
+    if history.open_risk_on is None:
+        return due_on, reason
+    risk_on = history.open_risk_on + timedelta(days=risk_follow_up_days(risk_follow_up_hours))
+    return min(due_on, risk_on), DueReason.risk
+
+
+def _regular_due_on(
     *, release_date: date | None, cadence: list[dict], history: ContactHistory, today: date
 ) -> tuple[date, DueReason]:
-    """The date the next contact is due, and why."""
     last = history.last_contact_on
     if release_date is not None and today < release_date:
         pre_release_on = release_date - timedelta(days=PRE_RELEASE_DAYS)
@@ -144,12 +173,17 @@ def standing(
     history: ContactHistory,
     today: date,
     lost_contact_after_days: int = 60,
+    risk_follow_up_hours: int = RISK_FOLLOW_UP_HOURS,
 ) -> Standing:
     """The rules worked out on `today`, in the form a person stores."""
     if consent_withdrawn or status in (PersonStatus.closed, PersonStatus.paused):
         return NOT_STANDING
     due_on, reason = next_due_on(
-        release_date=release_date, cadence=cadence, history=history, today=today
+        release_date=release_date,
+        cadence=cadence,
+        history=history,
+        today=today,
+        risk_follow_up_hours=risk_follow_up_hours,
     )
     lost_from = None
     if status != PersonStatus.lost_contact:
@@ -177,6 +211,7 @@ def due_status(
     history: ContactHistory,
     today: date,
     lost_contact_after_days: int = 60,
+    risk_follow_up_hours: int = RISK_FOLLOW_UP_HOURS,
 ) -> Due:
     """Where a person stands today: upcoming, due today, overdue (by how many days), or not due."""
     return standing(
@@ -187,4 +222,5 @@ def due_status(
         history=history,
         today=today,
         lost_contact_after_days=lost_contact_after_days,
+        risk_follow_up_hours=risk_follow_up_hours,
     ).on(today)

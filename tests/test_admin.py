@@ -142,6 +142,7 @@ def _unit_form(unit, **changes) -> dict:
     values = {
         "name": unit.name,
         "grace_days": unit.grace_days,
+        "risk_follow_up_hours": unit.risk_follow_up_hours,
         "lost_contact_after_days": unit.lost_contact_after_days,
         "visit_edit_window_hours": unit.visit_edit_window_hours,
         "lock_after_minutes": unit.lock_after_minutes,

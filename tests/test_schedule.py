@@ -215,6 +215,39 @@ def test_lost_contact_is_suggested(history, release, suggest):
     assert due.suggest_lost_contact is suggest
 
 
+@pytest.mark.parametrize(
+    ("hours", "history", "expected"),
+    [
+        # flagged yesterday, a 14-day rhythm: due tomorrow, 48 hours after that day
+        (48, ContactHistory(last_contact_on=TODAY - days(1), open_risk_on=TODAY - days(1)), 1),
+        # a shorter rule of the unit; part of a day counts as a whole day
+        (24, ContactHistory(last_contact_on=TODAY, open_risk_on=TODAY), 1),
+        (30, ContactHistory(last_contact_on=TODAY, open_risk_on=TODAY), 2),
+        # flagged five days ago and not followed: overdue, still a risk
+        (48, ContactHistory(last_contact_on=TODAY - days(5), open_risk_on=TODAY - days(5)), -3),
+        # an agreed date sooner than the risk rule stands, as a risk
+        (
+            48,
+            ContactHistory(
+                last_contact_on=TODAY, open_risk_on=TODAY, next_planned_on=TODAY + days(1)
+            ),
+            1,
+        ),
+    ],
+)
+def test_an_open_risk_brings_her_next_contact_forward(hours, history, expected):
+    due = due_status(
+        status="active",
+        consent_withdrawn=False,
+        release_date=RELEASE,
+        cadence=CADENCE,
+        history=history,
+        today=TODAY,
+        risk_follow_up_hours=hours,
+    )
+    assert (due.reason, due.due_on) == (DueReason.risk, TODAY + days(expected))
+
+
 def test_already_lost_contact_is_not_suggested_again():
     due = due_status(
         status="lost_contact",

@@ -52,12 +52,20 @@ def test_a_visit_is_recorded_with_audit_and_signal(db, officer, person):
     assert sent == [(visit.id, officer.id, True)]
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "visit_create")).one()
     assert (event.person_id, event.target_id) == (person.id, str(visit.id))
-    # the schedule follows: released 200 days ago, contact today, next in 30 days
-    assert (result.due.state, result.due.reason) == (DueState.upcoming, DueReason.cadence)
-    assert result.due.due_on == NOW.date() + timedelta(days=30)
+    # the schedule follows: the contact today flagged self-harm, so the next is due within
+    # the unit's 48 hours rather than the 30 days of her phase
+    assert (result.due.state, result.due.reason) == (DueState.upcoming, DueReason.risk)
+    assert result.due.due_on == NOW.date() + timedelta(days=2)
     # and the people list, sorted by the stored date, follows too
     db.refresh(person)
-    assert person.next_due_on == NOW.date() + timedelta(days=30)
+    assert person.next_due_on == NOW.date() + timedelta(days=2)
+
+
+def test_a_visit_with_no_risk_to_follow_keeps_her_rhythm(db, officer, person):
+    result = record(db, officer, visit_data(person, risk_flags=["no_income"]))
+    # released 200 days ago, contact today, next in 30 days
+    assert (result.due.state, result.due.reason) == (DueState.upcoming, DueReason.cadence)
+    assert result.due.due_on == NOW.date() + timedelta(days=30)
 
 
 def test_the_same_visit_twice_is_saved_once(db, officer, person):

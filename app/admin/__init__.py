@@ -53,7 +53,7 @@ def units():
 @bp.route("/units/<uuid:unit_id>", methods=["GET", "POST"])
 @login_required
 def unit(unit_id: uuid.UUID):
-    """A unit's name and rules; a new lost-contact rule re-dates her people at once."""
+    """A unit's name and rules; a new lost-contact or risk rule re-dates its people at once."""
     require(current_user, Action.unit_manage)
     db = get_session()
     unit = db.get(Unit, unit_id)
@@ -72,7 +72,7 @@ def unit(unit_id: uuid.UUID):
                     db, user=current_user, action="unit_update", target=unit, details=changed
                 )
             db.commit()
-            if "lost_contact_after_days" in changed:
+            if changed.keys() & {"lost_contact_after_days", "risk_follow_up_hours"}:
                 refresh_due(db, today=schedule_today(), everyone=True, unit_id=unit.id)
             flash(_("Unit %(name)s saved.", name=unit.name), "success")
             return redirect(url_for("admin.units"))

@@ -46,6 +46,15 @@ class UnitSettingsForm(UnitForm):
         30,
         _l("A contact this many days after its due date still counts as on time."),
     )
+    risk_follow_up_hours = number_field(
+        _l("Follow up a risk within (hours)"),
+        1,
+        168,
+        _l(
+            "A contact that flags self-harm or signs of relapse puts her first on her officer's"
+            " Today, due this soon."
+        ),
+    )
     lost_contact_after_days = number_field(
         _l("Lost contact after (days)"),
         14,

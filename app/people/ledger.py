@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.crypto import IdCipher, mask_id_number
+from app.due import FOLLOW_UP_FLAGS
 from app.models import (
     Assignment,
     Consent,
@@ -24,6 +25,7 @@ from app.models import (
 )
 from app.people.records import current_consent, current_plan
 from app.policy import PEER_HELPER_VISIT_KINDS, people_scope
+from app.schedule import DueReason
 
 
 @dataclass
@@ -58,6 +60,23 @@ class Ledger:
     @property
     def consent_withdrawn(self) -> bool:
         return self.person.consent_withdrawn_at is not None
+
+    @property
+    def open_risk(self) -> "OpenRisk | None":
+        """The contact whose self-harm or relapse flag no later contact has followed yet."""
+        if self.person.due_reason != DueReason.risk:
+            return None
+        for entry in self.timeline:  # newest first
+            if entry.kind == "visit" and entry.record.failure_reason is None:
+                flags = [f for f in entry.record.risk_flags or [] if f in FOLLOW_UP_FLAGS]
+                return OpenRisk(entry.record, flags) if flags else None
+        return None
+
+
+@dataclass(frozen=True)
+class OpenRisk:
+    visit: Visit
+    flags: list[str]
 
 
 @dataclass

@@ -55,6 +55,7 @@ from sqlmodel import Session, select
 
 from app.models import (
     FIRST_CONTACT_DAYS,
+    FOLLOW_UP_RISKS,
     Person,
     PersonStatus,
     RiskFlag,
@@ -71,7 +72,7 @@ ON_TIME_DAYS = 90
 CHART_MONTHS = 12
 WEEK_DAYS = 7
 RISK_LIMIT = 50
-WAITING_FLAGS = (RiskFlag.self_harm, RiskFlag.relapse_signs)
+WAITING_FLAGS = FOLLOW_UP_RISKS
 # the kinds of contact, in the order charts and tables show them
 CONTACT_KINDS = tuple(kind for kind in VisitKind if kind != VisitKind.attempt)
 STATUS_ORDER = tuple(PersonStatus)

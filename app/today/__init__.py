@@ -23,6 +23,7 @@ DUE_REASON_LABELS = {
     "first_contact": _l("First contact after release"),
     "cadence": _l("Scheduled follow-up"),
     "planned": _l("Planned contact"),
+    "risk": _l("Risk follow-up"),
 }
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.due import DueCounts, DueItem, count_due, due_items
 from app.models import User
-from app.schedule import DueState, local_date
+from app.schedule import DueReason, DueState, local_date
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,18 @@ class TodayBoard:
     items: list[DueItem]
     counts: DueCounts
 
+    @property
+    def risks(self) -> list[DueItem]:
+        """People whose last contact flagged self-harm or relapse signs: shown first."""
+        return [item for item in self.items if item.due.reason == DueReason.risk]
+
     def in_state(self, state: str) -> list[DueItem]:
-        return [item for item in self.items if item.due.state == DueState(state)]
+        """The others due in this state."""
+        return [
+            item
+            for item in self.items
+            if item.due.state == DueState(state) and item.due.reason != DueReason.risk
+        ]
 
 
 def today_board(session: Session, user: User, *, now: datetime) -> TodayBoard:

@@ -1,4 +1,5 @@
-"""A visit that records a self-harm risk alerts the unit's supervisors at once.
+"""A visit that records a self-harm risk alerts the unit's supervisors at once, and her
+case officer when someone else (a peer helper, a colleague) recorded it.
 
 The visit write path sends `app.signals.visit_recorded` after commit; the handler queues
 one ledger row per supervisor (keyed by the visit, so a re-sent signal alerts nobody
@@ -12,6 +13,7 @@ import threading
 
 import requests
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from app import audit
@@ -27,32 +29,33 @@ log = logging.getLogger("clover.reminders")
 
 
 def queue_risk_alerts(*, session: Session, visit: Visit, author: User, now) -> list[Reminder]:
-    """Ledger rows alerting each supervisor of the person's unit; none for a visit without risk."""
+    """Ledger rows alerting each supervisor of the person's unit and her case officer (when
+    someone else recorded it); none for a visit without risk."""
     if RiskFlag.self_harm not in (visit.risk_flags or []):
         return []
     person = session.get(Person, visit.person_id)
-    supervisors = session.exec(
+    supervisors = and_(
+        User.role.in_(roles_allowed(Action.risk_alert_receive)), User.unit_id == person.unit_id
+    )
+    recipients = session.exec(
         select(User).where(
-            User.role.in_(roles_allowed(Action.risk_alert_receive)),
-            User.unit_id == person.unit_id,
+            or_(supervisors, User.id == person.assigned_officer_id),
             User.active,
             User.id != author.id,
         )
     ).all()
-    supervisors = [user for user in supervisors if sees_person(user, person)]
+    recipients = [user for user in recipients if sees_person(user, person)]
     rows = [
         Reminder(
-            user_id=supervisor.id,
+            user_id=user.id,
             kind=ReminderKind.alert,
-            day=local_date(visit.occurred_at, supervisor.timezone),
+            day=local_date(visit.occurred_at, user.timezone),
             ref=str(visit.id),
             status=ReminderStatus.pending,
-            not_before=quiet_until(
-                now, supervisor.timezone, supervisor.quiet_start, supervisor.quiet_end
-            ),
+            not_before=quiet_until(now, user.timezone, user.quiet_start, user.quiet_end),
             details={"person_id": str(person.id)},
         )
-        for supervisor in supervisors
+        for user in recipients
     ]
     session.commit()
     queued = claim(session, rows)
@@ -63,7 +66,7 @@ def queue_risk_alerts(*, session: Session, visit: Visit, author: User, now) -> l
             action="risk_alert",
             person=person,
             target=visit,
-            details={"supervisors": len(queued)},
+            details={"alerted": len(queued)},
         )
         session.commit()
     return queued

@@ -134,3 +134,29 @@ def test_an_alert_in_quiet_hours_waits_for_them_to_end(
     assert sender(utcnow() + timedelta(hours=2))[("alert", "sent")] == 0
     alerts = [r.payload for r in push_service.received if r.payload["tag"].startswith("alert")]
     assert [alert["tag"] for alert in alerts] == [f"alert-{visit.id}"]
+
+
+def test_a_flag_someone_else_recorded_alerts_her_case_officer_too(
+    push_app, db, unit_people, subscribe, push_service, make_user
+):
+    officer, supervisor, person = unit_people
+    officer.quiet_start = officer.quiet_end = ""
+    db.add(officer)
+    db.commit()
+    helper = make_user("helper1", role="peer_helper")
+    person.peer_helper_id = helper.id
+    db.add(person)
+    db.commit()
+    at_supervisor, at_officer = subscribe(supervisor), subscribe(officer)
+    subscribe(helper)  # the helper who recorded it is not alerted
+    visit = record_visit(db, person, helper, [RiskFlag.self_harm])
+
+    assert len(send_signal(push_app, db, visit, helper)) == 1
+
+    assert sorted(r.path for r in push_service.received) == sorted(
+        [at_supervisor.path, at_officer.path]
+    )
+    assert all("张晓梅" not in str(r.payload) for r in push_service.received)
+    db.expire_all()
+    alerted = {r.user_id for r in db.exec(select(Reminder).where(Reminder.kind == "alert"))}
+    assert alerted == {supervisor.id, officer.id}

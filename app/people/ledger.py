@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
+from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -26,6 +27,8 @@ from app.models import (
 from app.people.records import current_consent, current_plan
 from app.policy import PEER_HELPER_VISIT_KINDS, people_scope
 from app.schedule import DueReason
+
+TIMELINE_PAGE = 30  # visits on a page of her ledger
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Ledger:
     users: dict[uuid.UUID, User]
     id_number_masked: str
     timeline: list[TimelineEntry] = field(default_factory=list)
+    open_risk: "OpenRisk | None" = None
+    page: int = 1
+    pages: int = 1
 
     peer = False
 
@@ -61,22 +67,27 @@ class Ledger:
     def consent_withdrawn(self) -> bool:
         return self.person.consent_withdrawn_at is not None
 
-    @property
-    def open_risk(self) -> "OpenRisk | None":
-        """The contact whose self-harm or relapse flag no later contact has followed yet."""
-        if self.person.due_reason != DueReason.risk:
-            return None
-        for entry in self.timeline:  # newest first
-            if entry.kind == "visit" and entry.record.failure_reason is None:
-                flags = [f for f in entry.record.risk_flags or [] if f in FOLLOW_UP_FLAGS]
-                return OpenRisk(entry.record, flags) if flags else None
-        return None
 
 
 @dataclass(frozen=True)
 class OpenRisk:
+    """Her last contact, which flagged a risk no later contact has followed yet."""
+
     visit: Visit
     flags: list[str]
+
+
+def _open_risk(session: Session, person: Person) -> OpenRisk | None:
+    if person.due_reason != DueReason.risk:
+        return None
+    last = session.exec(
+        select(Visit)
+        .where(Visit.person_id == person.id, Visit.failure_reason.is_(None))
+        .order_by(Visit.occurred_at.desc())
+        .limit(1)
+    ).first()
+    flags = [f for f in (last.risk_flags or []) if f in FOLLOW_UP_FLAGS] if last else []
+    return OpenRisk(last, flags) if flags else None
 
 
 @dataclass
@@ -102,16 +113,42 @@ def age_on(born: date | None, day: date) -> int | None:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def _timeline(session: Session, person: Person) -> list[TimelineEntry]:
+def _timeline(session: Session, person: Person, page: int) -> tuple[list[TimelineEntry], int]:
+    """One page of her timeline, newest first, and the number of pages.
+
+    A page holds `TIMELINE_PAGE` visits, and the status changes and assignments that fall
+    between its visits and the previous page's (the first page also those after its
+    newest visit, the last those before its oldest).
+    """
     author, subject = aliased(User), aliased(User)
-    entries = [
-        TimelineEntry(visit.occurred_at, "visit", visit, writer)
-        for visit, writer in session.exec(
-            select(Visit, author)
-            .join(author, author.id == Visit.author_id)
+    visits = select(Visit, author).join(author, author.id == Visit.author_id)
+    visits = visits.where(Visit.person_id == person.id)
+    newest_first = (Visit.occurred_at.desc(), Visit.id.desc())
+    total = session.exec(
+        select(func.count()).select_from(Visit).where(Visit.person_id == person.id)
+    ).one()
+    pages = max(1, -(-total // TIMELINE_PAGE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * TIMELINE_PAGE
+    rows = session.exec(visits.order_by(*newest_first).offset(first).limit(TIMELINE_PAGE)).all()
+    entries = [TimelineEntry(visit.occurred_at, "visit", visit, writer) for visit, writer in rows]
+    # the time span of this page: up to where the previous page ended, down to its oldest
+    # visit (the last page reaches back to the beginning)
+    upper = None
+    if page > 1:
+        upper = session.exec(
+            select(Visit.occurred_at)
             .where(Visit.person_id == person.id)
-        )
-    ]
+            .order_by(*newest_first)
+            .offset(first - 1)
+            .limit(1)
+        ).one()
+    lower = rows[-1][0].occurred_at if rows and page < pages else None
+
+    def on_this_page(at: datetime) -> bool:
+        return (upper is None or at < upper) and (lower is None or at >= lower)
+
+    others: list[TimelineEntry] = []
     for change, writer in session.exec(
         select(StatusChange, author)
         .join(author, author.id == StatusChange.author_id)
@@ -121,22 +158,24 @@ def _timeline(session: Session, person: Person) -> list[TimelineEntry]:
         at = change.created_at
         if at.date() != change.effective_on:
             at = datetime.combine(change.effective_on, time(12), tzinfo=UTC)
-        entries.append(TimelineEntry(at, "status", change, writer))
+        others.append(TimelineEntry(at, "status", change, writer))
     for row, by, who in session.exec(
         select(Assignment, author, subject)
         .outerjoin(author, author.id == Assignment.assigned_by_id)
         .join(subject, subject.id == Assignment.user_id)
         .where(Assignment.person_id == person.id)
     ):
-        entries.append(TimelineEntry(row.started_at, "assigned", row, by, who))
+        others.append(TimelineEntry(row.started_at, "assigned", row, by, who))
         if row.ended_at is not None:
-            entries.append(TimelineEntry(row.ended_at, "unassigned", row, None, who))
+            others.append(TimelineEntry(row.ended_at, "unassigned", row, None, who))
+    entries += [entry for entry in others if on_this_page(entry.at)]
     entries.sort(key=lambda entry: entry.at, reverse=True)
-    return entries
+    return entries, pages
 
 
-def load_ledger(*, session: Session, person: Person, cipher: IdCipher) -> Ledger:
-    """Everything on her ledger page: plan, consent, the people around her, the timeline."""
+def load_ledger(*, session: Session, person: Person, cipher: IdCipher, page: int = 1) -> Ledger:
+    """Everything on her ledger page: plan, consent, the people around her, a page of the
+    timeline."""
     consent = current_consent(session, person)
     plan = current_plan(session, person)
     wanted = {
@@ -147,6 +186,7 @@ def load_ledger(*, session: Session, person: Person, cipher: IdCipher) -> Ledger
     } - {None}
     users = {u.id: u for u in session.exec(select(User).where(User.id.in_(wanted)))}
     number = cipher.decrypt(person.id_number_encrypted) if person.id_number_encrypted else None
+    timeline, pages = _timeline(session, person, page)
     return Ledger(
         person=person,
         unit=session.get(Unit, person.unit_id),
@@ -156,7 +196,10 @@ def load_ledger(*, session: Session, person: Person, cipher: IdCipher) -> Ledger
         plan=plan,
         users=users,
         id_number_masked=mask_id_number(number, person.id_number_tail),
-        timeline=_timeline(session, person),
+        timeline=timeline,
+        open_risk=_open_risk(session, person),
+        page=min(max(page, 1), pages),
+        pages=pages,
     )
 
 

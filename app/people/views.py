@@ -14,6 +14,8 @@ from app.people.ledger import age_on, load_ledger, load_peer_ledger
 from app.people.listing import PAGE_SIZE, PeopleFilter, officer_choices, people_page
 from app.people.service import reveal_id_number
 from app.policy import Action, can, require
+from app.supervision.dashboard import phase_on, phases_of
+from app.supervision.dashboard_views import phase_label
 
 
 @bp.get("/")
@@ -48,7 +50,9 @@ def ledger(person_id: uuid.UUID):
     require(current_user, Action.person_view, person)
     db = get_session()
     if can(current_user, Action.person_records, person):
-        page, details = load_ledger(session=db, person=person, cipher=get_cipher()), None
+        number = max(request.args.get("page", 1, type=int), 1)
+        page = load_ledger(session=db, person=person, cipher=get_cipher(), page=number)
+        details = {"page": page.page} if page.page > 1 else None
     else:  # a peer helper: what a peer needs, no more
         page = load_peer_ledger(session=db, person=person, helper=current_user)
         details = {"page": "peer_ledger"}
@@ -56,7 +60,23 @@ def ledger(person_id: uuid.UUID):
         db, user=current_user, action="person_view", person=person, target=person, details=details
     )
     db.commit()
-    return render_template("people/ledger.html", ledger=page, today=today(), age_on=age_on)
+    return _ledger_page(page)
+
+
+def _ledger_page(ledger, **context):
+    if ledger.peer:
+        return render_template("people/ledger.html", ledger=ledger, today=today(), **context)
+    on = today()
+    cadence = (ledger.plan.cadence if ledger.plan else None) or ledger.unit.default_cadence
+    phase = phase_on(phases_of(cadence or []), ledger.person.release_date, on)
+    return render_template(
+        "people/ledger.html",
+        ledger=ledger,
+        today=on,
+        age_on=age_on,
+        phase=phase_label(phase),
+        **context,
+    )
 
 
 @bp.post("/<uuid:person_id>/id-number")
@@ -69,6 +89,4 @@ def reveal(person_id: uuid.UUID):
     if is_htmx():
         return render_template("people/_id_number.html", person=person, revealed=number)
     page = load_ledger(session=db, person=person, cipher=get_cipher())
-    return render_template(
-        "people/ledger.html", ledger=page, today=today(), age_on=age_on, revealed=number
-    )
+    return _ledger_page(page, revealed=number)

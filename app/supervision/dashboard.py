@@ -296,6 +296,21 @@ def phases_of(cadence: list[dict]) -> list[Phase]:
     return [*phases, Phase("unknown", None, None)]
 
 
+def phase_on(phases: list[Phase], release_date: date | None, today: date) -> Phase:
+    """Her phase on `today` (as `_phase_case` works it out in SQL)."""
+    by_key = {phase.key: phase for phase in phases}
+    if release_date is None:
+        return by_key["unknown"]
+    if release_date > today:
+        return by_key["pre_release"]
+    since = (today - release_date).days
+    follow = [p for p in phases if p.start_day is not None]
+    for phase in follow[:-1]:
+        if since < phase.until_day:
+            return phase
+    return follow[-1] if follow else by_key["unknown"]
+
+
 def _phase_case(phases: list[Phase], today: date):
     """Her phase on `today`: days since release against each phase's end."""
     whens = [

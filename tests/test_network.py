@@ -167,3 +167,26 @@ def test_each_kept_page_has_a_version_that_moves_only_with_what_it_shows(
     # a new release is new HTML everywhere
     app.config["CLOVER_BUILD"] = "next-release"
     assert not set(listed_versions(client).values()) & set(third.values())
+
+
+def test_a_page_saved_for_offline_is_told_the_version_the_listing_gives_it(
+    client, auth, officer_world, count_queries
+):
+    officer, (person, _other, colleagues) = officer_world
+    auth.login("officer1")
+    listed = listed_versions(client)
+    asked = {"X-Clover-Offline": "1"}
+    for url in ("/", "/people/", f"/people/{person.id}", f"/people/{person.id}/visits/new"):
+        answer = client.get(url, headers=asked)
+        assert answer.status_code == 200
+        assert answer.headers["X-Clover-Page-Version"] == listed[url], url
+    # an ordinary visit does not work it out, and is told nothing
+    with count_queries() as plain:
+        answer = client.get(f"/people/{person.id}")
+    with count_queries() as saved:
+        client.get(f"/people/{person.id}", headers=asked)
+    assert "X-Clover-Page-Version" not in answer.headers
+    assert len(saved) > len(plain)
+    # nor is anyone told the version of a page she may not see
+    answer = client.get(f"/people/{colleagues.id}", headers=asked)
+    assert answer.status_code == 404 and "X-Clover-Page-Version" not in answer.headers

@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     jsonify,
     render_template,
     request,
@@ -14,18 +15,41 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from app.db import get_session
 from app.offline.contract import offline_contract
 from app.offline.device_keys import device_state
 from app.offline.labels import lock_labels, outbox_labels
+from app.offline.pages import requested_page_version
 from app.offline.shell import SHELL_FILES, WORKER_IMPORTS, shell_version, worker_script
+from app.policy import Action, can
 
 bp = Blueprint("offline", __name__)
+# the phone saving a page for offline use asks for its version, and is told it
+PAGE_FOR_OFFLINE = "X-Clover-Offline"
+PAGE_VERSION = "X-Clover-Page-Version"
 
 
 @bp.record_once
 def _template_globals(state) -> None:
     state.app.jinja_env.globals["outbox_labels"] = outbox_labels
+
+
+@bp.before_app_request
+def _version_of_a_page_kept_offline():
+    if request.method != "GET" or not request.headers.get(PAGE_FOR_OFFLINE):
+        return
+    if current_user.is_authenticated and can(current_user, Action.offline_copy):
+        g.offline_page_version = requested_page_version(session=get_session(), user=current_user)
+
+
+@bp.after_app_request
+def _tell_the_page_version(response: Response) -> Response:
+    version = g.pop("offline_page_version", None)
+    if version and response.status_code == 200 and response.mimetype == "text/html":
+        response.headers[PAGE_VERSION] = version
+    return response
 
 
 def render_offline_page() -> str:

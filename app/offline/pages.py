@@ -2,17 +2,24 @@
 
 from math import ceil
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from sqlmodel import Session, func, select
 
 from app.caseload import caseload, caseload_query
-from app.models import User
+from app.models import Person, User
 from app.offline.versions import page_versions
 from app.people.listing import PAGE_SIZE
 from app.policy import Action, can
 
 # a supervisor's unit can be large: the phone keeps the ledgers longest without contact
 LEDGER_LIMIT = 300
+# the pages kept on the phone, by the view that renders them
+PAGE_KINDS = {
+    "today.index": "today",
+    "people.index": "people",
+    "people.ledger": "ledger",
+    "visits.new": "visit_form",
+}
 
 
 def offline_pages(*, session: Session, user: User) -> dict:
@@ -37,3 +44,25 @@ def offline_pages(*, session: Session, user: User) -> dict:
             pages.append({"kind": "visit_form", "url": url, "person_id": str(person.id)})
     page_versions(session, user, pages, people[:LEDGER_LIMIT])
     return {"pages": pages, "truncated": len(people) > LEDGER_LIMIT}
+
+
+def requested_page_version(*, session: Session, user: User) -> str | None:
+    """The version of the kept page this request renders, as the listing would give it.
+
+    Worked out before the page is rendered, so it is never newer than what the page shows.
+    """
+    kind = PAGE_KINDS.get(request.endpoint or "")
+    if kind is None:
+        return None
+    url = request.full_path.rstrip("?")
+    person_id = (request.view_args or {}).get("person_id")
+    if person_id is None:
+        people = [person for person, _last_contact in caseload(session, user)]
+        page = {"kind": kind, "url": url}
+    else:
+        person = session.get(Person, person_id)
+        if person is None:
+            return None
+        people, page = [person], {"kind": kind, "url": url, "person_id": str(person_id)}
+    page_versions(session, user, [page], people[:LEDGER_LIMIT])
+    return page["version"]

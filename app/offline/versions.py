@@ -122,17 +122,20 @@ def _everyone_stamp(db: Session, user: User) -> list:
 
 
 def page_versions(db: Session, user: User, pages: list[dict], people: list[Person]) -> None:
-    """Write each listed page's version into it (`version`)."""
+    """Write each page's version into it (`version`); `people`: those the pages show."""
     mine = _user_stamp(db, user)
     stamps = person_stamps(db, people)
-    # Today and the people list show every person of hers
-    shared = _digest(mine, _everyone_stamp(db, user), sorted(map(_sortable, stamps.items())))
+    shared = None
     for page in pages:
         if "person_id" in page:
             stamp = stamps[uuid.UUID(page["person_id"])]
             page["version"] = _digest(mine, page["kind"], page["url"], stamp)
-        else:
-            page["version"] = _digest(shared, page["kind"], page["url"])
+            continue
+        if shared is None:
+            # Today and the people list show every person of hers
+            everyone = _everyone_stamp(db, user)
+            shared = _digest(mine, everyone, sorted(map(_sortable, stamps.items())))
+        page["version"] = _digest(shared, page["kind"], page["url"])
 
 
 def _sortable(item: tuple[uuid.UUID, list]) -> tuple[str, str]:

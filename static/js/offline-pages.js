@@ -46,8 +46,10 @@
     });
   }
 
-  function fetchChecked(url, type) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: type } }).then(
+  // a page fetched to keep asks for its version (X-Clover-Offline), told in X-Clover-Page-Version
+  function fetchChecked(url, type, asked) {
+    var headers = Object.assign({ Accept: type }, asked || {});
+    return fetch(url, { credentials: "same-origin", headers: headers }).then(
       function (response) {
         var received = response.headers.get("Content-Type") || "";
         // a redirect means the session is gone: the sign-in page is not her caseload
@@ -66,10 +68,13 @@
   // one page at a time, gentle on a weak connection; a page that fails is tried once more
   function savePages(userId, pages, savedAt) {
     function save(page) {
-      return fetchChecked(page.url, "text/html")
-        .then(function (response) { return response.text(); })
-        .then(function (html) {
-          return CloverStore.savePage(userId, page.url, html, savedAt, page.version);
+      return fetchChecked(page.url, "text/html", { "X-Clover-Offline": "1" })
+        .then(function (response) {
+          // the page's own version, worked out as it was rendered: at least the listing's
+          var version = response.headers.get("X-Clover-Page-Version") || page.version;
+          return response.text().then(function (html) {
+            return CloverStore.savePage(userId, page.url, html, savedAt, version);
+          });
         });
     }
     return pages.reduce(function (chain, page) {

@@ -176,14 +176,18 @@
     return next();
   }
 
+  // kept with the version the server tells (as offline-pages.js does): the next download
+  // then skips it
   function savePage(userId, url, savedAt) {
-    return fetchWithTimeout(url, { headers: { Accept: "text/html" } }).then(function (response) {
+    var asked = { headers: { Accept: "text/html", "X-Clover-Offline": "1" } };
+    return fetchWithTimeout(url, asked).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (!response.ok || response.redirected || type.indexOf("text/html") !== 0) return null;
+      var version = response.headers.get("X-Clover-Page-Version");
       return Promise.all([response.text(), CloverStore.currentUser()]).then(function (found) {
         // she signed out meanwhile: her pages are gone and must stay gone
         if (found[1] !== userId) return null;
-        return CloverStore.savePage(userId, url, found[0], savedAt);
+        return CloverStore.savePage(userId, url, found[0], savedAt, version);
       });
     }).catch(function () { return null; });
   }

@@ -24,6 +24,7 @@ SHELL_FILES = (
     "js/sw-register.js",
     "js/visit-form.js",
     "js/visit-draft.js",
+    "js/call.js",
     "js/reminders.js",
     "js/sw-push.js",
     "icons/clover.svg",

@@ -13,6 +13,7 @@ from app.contract import Outcome, WriteResult, commit
 from app.db import get_session
 from app.models import Person, Unit, User, Visit
 from app.policy import Action, may_edit_visit, require, sees_record, visit_kinds_for
+from app.schedule import DueState
 from app.sync.receipts import conflicts_of_record
 from app.types import utcnow
 from app.visits.fields import DEFAULT_LOCATION, KINDS_BY_FIELD
@@ -59,14 +60,38 @@ def _visit(visit_id: uuid.UUID) -> tuple[Visit, Person]:
 
 
 def _saved_message(result: WriteResult) -> str:
+    """Where it is saved (the server: the phone's outbox answers for itself) and what next."""
     if result.outcome == Outcome.duplicate:
         return _("This visit was already saved.")
-    if result.due is not None and result.due.due_on is not None:
-        return _("Visit saved. Next contact due %(date)s.", date=format_date(result.due.due_on))
-    return _("Visit saved.")
+    due = result.due
+    if result.record.failure_reason is not None:
+        if due is not None and due.state == DueState.overdue:
+            return _(
+                "Failed attempt saved on the server. She is still overdue since %(date)s.",
+                date=format_date(due.due_on),
+            )
+        return _("Failed attempt saved on the server.")
+    if due is not None and due.due_on is not None:
+        return _(
+            "Visit saved on the server. Next contact due %(date)s.", date=format_date(due.due_on)
+        )
+    return _("Visit saved on the server.")
 
 
-def _form(person: Person, values: dict, *, visit: Visit | None = None, result=None):
+def _return_to(value: str | None) -> str | None:
+    """Where the form goes back to after a save: Today (visit-form.js sets it when she came
+    from there), or (None) her ledger."""
+    return "today" if value == "today" else None
+
+
+def _form(
+    person: Person,
+    values: dict,
+    *,
+    visit: Visit | None = None,
+    result=None,
+    return_to: str | None = None,
+):
     """The form, fresh or as it was typed, with the errors of a rejected save."""
     errors = {
         name: [_(m) for m in msgs] for name, msgs in (result.errors if result else {}).items()
@@ -86,16 +111,22 @@ def _form(person: Person, values: dict, *, visit: Visit | None = None, result=No
         conflict=result.record if result and result.outcome == Outcome.conflict else None,
         kinds=visit_kinds_for(current_user),
         fresh=result is None,
+        return_to=return_to,
+        no_answer_id=uuid.uuid4(),
     )
     return page, STATUS.get(result.outcome, 200) if result else 200
 
 
 def _answer(person: Person, values: dict, result: WriteResult, visit: Visit | None = None):
+    """Saved: back where she came from, told so; refused: the form again, with why."""
+    return_to = _return_to(request.form.get("return_to"))
     if result.saved:
         commit(get_session())
         flash(_saved_message(result), "success")
+        if return_to == "today":
+            return redirect(url_for("today.index"))
         return redirect(url_for("people.ledger", person_id=person.id, saved=result.record.id))
-    return _form(person, values, visit=visit, result=result)
+    return _form(person, values, visit=visit, result=result, return_to=return_to)
 
 
 @bp.route("/people/<uuid:person_id>/visits/new", methods=["GET", "POST"])

@@ -13,4 +13,13 @@
   }
 
   window.addEventListener("beforeprint", datePrintout);
+
+  // a form saved while the server was out of reach: the worker queued it and sent her
+  // back here (sw.js), so say where it is
+  document.addEventListener("DOMContentLoaded", function () {
+    var notice = document.querySelector("[data-saved-on-phone]");
+    if (!notice || window.location.hash !== "#saved-on-phone") return;
+    notice.hidden = false;
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  });
 })();

@@ -63,9 +63,9 @@
       else if (el.type === "radio") el.checked = value === el.value;
       else el.value = value;
     });
-    if (form.elements.kind) {
-      var restored = new CustomEvent("change", { detail: { restored: true } });
-      form.elements.kind.dispatchEvent(restored);
+    var kind = form.querySelector('input[name="kind"]:checked');
+    if (kind) {
+      kind.dispatchEvent(new CustomEvent("change", { bubbles: true, detail: { restored: true } }));
     }
   }
 

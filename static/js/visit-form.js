@@ -3,8 +3,13 @@
 (function () {
   "use strict";
 
+  function chosenKind(form) {
+    return form.querySelector('input[name="kind"]:checked');
+  }
+
   function showFieldsOfKind(form) {
-    var kind = form.elements.kind.value;
+    var chosen = chosenKind(form);
+    var kind = chosen ? chosen.value : "";
     form.querySelectorAll("fieldset[data-kinds]").forEach(function (group) {
       var shown = group.dataset.kinds.split(" ").indexOf(kind) >= 0;
       group.hidden = !shown;
@@ -14,26 +19,44 @@
   }
 
   function defaultLocation(form) {
-    var option = form.elements.kind.selectedOptions[0];
+    var chosen = chosenKind(form);
     var location = form.elements.location;
-    if (option && option.dataset.location && location && !location.hasAttribute("data-touched")) {
-      location.value = option.dataset.location;
+    if (chosen && chosen.dataset.location && location && !location.hasAttribute("data-touched")) {
+      location.value = chosen.dataset.location;
     }
+  }
+
+  // from Today (`#from-today`) the save goes back there; straight after a call from
+  // Today (`#call=<local minute it started>`, call.js) the form is a phone consultation at
+  // that time, with a one-tap failed attempt for a call nobody answered
+  function cameFromToday(form) {
+    var call = /^#call=(\d{4}-\d\d-\d\dT\d\d:\d\d)$/.exec(window.location.hash);
+    if (!call && window.location.hash !== "#from-today") return;
+    // read once: a redirect after the save would carry it on
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    form.querySelector("[data-return-to]").value = "today";
+    var phone = form.querySelector('input[name="kind"][value="phone_consultation"]');
+    var noAnswer = document.getElementById("no-answer-form");
+    if (!call || !phone || !noAnswer) return;
+    phone.checked = true;
+    defaultLocation(form);
+    form.elements.occurred_at.value = call[1];
+    noAnswer.elements.id.value = window.crypto.randomUUID();
+    noAnswer.elements.occurred_at.value = call[1];
+    noAnswer.hidden = false;
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("visit-form");
     if (!form) return;
-    form.elements.kind.addEventListener("change", function (event) {
+    cameFromToday(form);
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "location") event.target.setAttribute("data-touched", "");
+      if (event.target.name !== "kind") return;
       // a restored draft keeps its place as typed (see visit-draft.js)
       if (!(event.detail && event.detail.restored)) defaultLocation(form);
       showFieldsOfKind(form);
     });
-    if (form.elements.location) {
-      form.elements.location.addEventListener("change", function () {
-        form.elements.location.setAttribute("data-touched", "");
-      });
-    }
     showFieldsOfKind(form);
   });
 })();

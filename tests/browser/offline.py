@@ -173,6 +173,11 @@ def visits_with(db, visit_id):
     return db.exec(select(Visit).where(Visit.id == uuid.UUID(visit_id))).all()
 
 
+def chip(page, name: str, value: str):
+    """The tappable chip of a radio or checkbox option of a form."""
+    return page.locator(f'label.chip:has(input[name="{name}"][value="{value}"])')
+
+
 def record_offline(page, context, base, person, note):
     """Offline, from the ledger kept on the phone: record a phone consultation."""
     context.set_offline(True)
@@ -180,7 +185,7 @@ def record_offline(page, context, base, person, note):
     expect(page.get_by_role("heading", name=person.name, level=1)).to_be_visible()
     page.get_by_role("link", name="记录回访").first.click()
     expect(page.get_by_role("heading", name="记录回访")).to_be_visible()
-    page.get_by_label("回访方式").select_option("phone_consultation")
+    chip(page, "kind", "phone_consultation").click()
     page.get_by_label("备注").fill(note)
     page.get_by_role("button", name="保存回访").click()
     expect(page).to_have_url(f"{base}/people/{person.id}")

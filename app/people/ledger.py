@@ -68,7 +68,6 @@ class Ledger:
         return self.person.consent_withdrawn_at is not None
 
 
-
 @dataclass(frozen=True)
 class OpenRisk:
     """Her last contact, which flagged a risk no later contact has followed yet."""

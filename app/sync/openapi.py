@@ -150,11 +150,16 @@ SCHEMAS = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["kind", "url"],
+                    "required": ["kind", "url", "version"],
                     "properties": {
                         "kind": {"type": "string", "enum": PAGE_KINDS},
                         "url": {"type": "string"},
                         "person_id": UUID,
+                        "version": {
+                            "type": "string",
+                            "description": "Changes when the page would: a phone that holds"
+                            " this version has nothing to fetch again.",
+                        },
                     },
                 },
             },

@@ -78,7 +78,9 @@ def test_officer_today_orders_overdue_today_then_the_week(client, auth, unit_peo
     assert "今日到期" in page and "约定联系" in page and "解除后首次联系" in page
     overdue = unit_people["people"]["逾期乙"]
     assert 'href="tel:13800138000"' in page
-    assert f'href="/people/{overdue.id}/visits/new"' in page
+    # the form goes back to Today after the save, and after a call opens on its own
+    assert f'href="/people/{overdue.id}/visits/new#from-today"' in page
+    assert f'data-call-form="/people/{overdue.id}/visits/new"' in page
     assert "逾期 2 人" in page and "今日到期 1 人" in page
 
 

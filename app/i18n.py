@@ -12,13 +12,14 @@ from app.types import utcnow
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
 
 # the zones officers and supervisors work in; the default comes from config
-TIMEZONES = (
-    "Asia/Shanghai",
-    "Asia/Chongqing",
-    "Asia/Urumqi",
-    "Asia/Hong_Kong",
-    "UTC",
-)
+# the time zones a user may choose, by the name people know them by
+TIMEZONE_LABELS = {
+    "Asia/Shanghai": _l("Beijing time (Shanghai)"),
+    "Asia/Chongqing": _l("Chongqing"),
+    "Asia/Urumqi": _l("Urumqi (Xinjiang time)"),
+    "Asia/Hong_Kong": _l("Hong Kong"),
+    "UTC": _l("Coordinated Universal Time (UTC)"),
+}
 
 
 def select_locale() -> str:

@@ -89,7 +89,7 @@ def test_a_rejected_form_keeps_what_was_typed_with_translated_errors(client, aut
     assert "情绪是 1 到 5 之间的数字。" in page
     assert "她说最近睡不好" in page
     assert f'name="id" value="{data["id"]}"' in page  # the same UUID: a retry saves once
-    assert re.search(r'value="mother"\s+checked', page)
+    assert re.search(r'value="mother"[^>]*\schecked', page)
     assert visits(db) == []
 
 
@@ -140,3 +140,39 @@ def test_a_correction_is_shown_as_edited_with_its_versions(client, auth, db, per
     assert stale.status_code == 409
     assert "更正：她母亲也在场。" in stale.text and 'name="base_version" value="2"' in stale.text
     assert db.exec(select(func.max(Visit.version))).one() == 2
+
+
+def test_a_refused_save_links_each_error_to_its_field_and_marks_the_group(
+    client, auth, officer, person
+):
+    auth.login("officer1")
+    response, _ = post_visit(client, person, mood="9", kind="home_visit")
+    assert response.status_code == 422
+    summary = response.text.split("data-error-summary")[1].split("</div>")[0]
+    assert '<a href="#mood">' in summary
+    # the chip group in error: its first choice is the link's target, every choice invalid
+    assert 'id="mood" aria-invalid="true" aria-describedby="mood-error"' in response.text
+    assert response.text.count('name="mood"') == response.text.count(
+        'aria-describedby="mood-error"'
+    )
+
+
+def test_after_a_save_from_today_she_is_back_on_today(client, auth, officer, person):
+    auth.login("officer1")
+    url = f"/people/{person.id}/visits/new"
+    hidden = form_of(client, url)
+    data = visit_data(person, id=hidden["id"], occurred_at="2026-01-05T10:30")
+    data.pop("person_id")
+    answer = client.post(
+        url, data={**data, "csrf_token": hidden["csrf_token"], "return_to": "today"}
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+    assert "回访已保存到服务器" in client.get("/").text
+    # anywhere else named is not a place to go back to: her ledger
+    hidden = form_of(client, url)
+    data = visit_data(person, id=hidden["id"], occurred_at="2026-01-06T10:30")
+    data.pop("person_id")
+    answer = client.post(
+        url, data={**data, "csrf_token": hidden["csrf_token"], "return_to": "//evil.example"}
+    )
+    assert answer.headers["Location"].startswith(f"/people/{person.id}")

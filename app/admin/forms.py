@@ -4,7 +4,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms import choices
-from app.i18n import LANGUAGE_NAMES, ROLE_LABELS, TIMEZONES
+from app.i18n import LANGUAGE_NAMES, ROLE_LABELS, TIMEZONE_LABELS
 
 
 class UnitForm(FlaskForm):
@@ -86,7 +86,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
     unit_id = SelectField(_l("Unit"), choices=[])
     locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
-    timezone = SelectField(_l("Time zone"), choices=choices((tz, tz) for tz in TIMEZONES))
+    timezone = SelectField(_l("Time zone"), choices=choices(TIMEZONE_LABELS.items()))
     password = PasswordField(
         _l("Initial password"),
         validators=[DataRequired(message=_l("Enter a password.")), Length(max=200)],

@@ -11,7 +11,7 @@ from wtforms import SelectField
 from app import audit
 from app.db import get_session
 from app.forms import choices
-from app.i18n import LANGUAGE_NAMES, TIMEZONES
+from app.i18n import LANGUAGE_NAMES, TIMEZONE_LABELS
 from app.types import utcnow
 
 bp = Blueprint("settings", __name__)
@@ -19,7 +19,7 @@ bp = Blueprint("settings", __name__)
 
 class SettingsForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
-    timezone = SelectField(_l("Time zone"), choices=choices((tz, tz) for tz in TIMEZONES))
+    timezone = SelectField(_l("Time zone"), choices=choices(TIMEZONE_LABELS.items()))
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -16,6 +16,12 @@
 
   // a form saved while the server was out of reach: the worker queued it and sent her
   // back here (sw.js), so say where it is
+  // a refused save: her eyes (and her screen reader) go to what to fix
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var notice = document.querySelector("[data-saved-on-phone]");
     if (!notice || window.location.hash !== "#saved-on-phone") return;

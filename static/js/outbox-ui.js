@@ -58,8 +58,11 @@
     else if (status && status.attention) state = "attention";
     else state = "synced";
     var count = status ? status.count : 0;
+    var said = text.badge[state].replace("{n}", count);
+    var live = document.querySelector("[data-sync-live]");
+    if (live && badge.dataset.state !== state && badge.dataset.state) live.textContent = said;
     badge.dataset.state = state;
-    badge.querySelector("[data-sync-label]").textContent = text.badge[state].replace("{n}", count);
+    badge.querySelector("[data-sync-label]").textContent = said;
     var counter = badge.querySelector("[data-sync-count]");
     counter.textContent = String(count);
     counter.hidden = count === 0;

@@ -25,6 +25,7 @@ SHELL_FILES = (
     "js/visit-form.js",
     "js/visit-draft.js",
     "js/call.js",
+    "js/people-search.js",
     "js/reminders.js",
     "js/sw-push.js",
     "icons/clover.svg",

@@ -218,8 +218,11 @@ def test_an_update_waits_for_the_officer_and_keeps_the_offline_data(app, page, l
         bar.get_by_role("button", name="重新载入").click()
     expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
     expect(bar).to_be_hidden()
-    new_caches = set(cached_urls(page))
-    assert len(new_caches) == 1 and new_caches.isdisjoint(old_caches)
+    # the new worker drops the old shell as it activates: wait for it to have done so
+    offline.wait_until(
+        page, lambda: len(cached_urls(page)) == 1, message="the old shell is still cached"
+    )
+    assert set(cached_urls(page)).isdisjoint(old_caches)
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == old_script
     kept = page.evaluate("id => CloverStore.outbox.list(id)", str(officer.id))
     assert [(row["id"], row["payload"]) for row in kept] == [(item["id"], {"notes": "家访"})]

@@ -36,7 +36,7 @@ def test_the_contract_is_the_python_definitions(client):
         "fields": {
             "list": list(LIST_FIELDS),
             "contact": list(CONTACT_FIELDS),
-            "not_data": ["csrf_token", "id", "item_id", "base_version"],
+            "not_data": ["csrf_token", "id", "item_id", "base_version", "return_to"],
         },
         "statuses": {
             "saved": sorted(SAVED),

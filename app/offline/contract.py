@@ -25,6 +25,8 @@ if set(OUTBOX_FORMS) != set(KINDS):
     raise RuntimeError(f"every sync kind needs its outbox form: {sorted(KINDS)}")
 # hidden fields of those forms that travel beside an item's data, never inside it
 ENVELOPE_FIELDS = ("id", "item_id", "base_version")
+# what a form posts for the page, not for the record: where to go after the save
+NAVIGATION_FIELDS = ("return_to",)
 # a weak connection answers a smaller batch sooner; never more than the server takes
 BATCH_SIZE = min(50, MAX_ITEMS)
 # the URLs the offline scripts build, by the endpoint that answers them
@@ -63,7 +65,7 @@ def offline_contract() -> dict:
         "fields": {
             "list": list(LIST_FIELDS),
             "contact": list(CONTACT_FIELDS),
-            "not_data": [csrf_field, *ENVELOPE_FIELDS],
+            "not_data": [csrf_field, *ENVELOPE_FIELDS, *NAVIGATION_FIELDS],
         },
         "statuses": {
             # saved: the item leaves the outbox; kept: it leaves as a conflict to resolve

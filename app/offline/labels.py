@@ -44,6 +44,8 @@ def outbox_labels() -> dict:
         "discard": _("Discard"),
         "discardConfirm": _("Discard this item? It was never saved on the server."),
         "resolve": _("Resolve"),
+        # whom the items are for, when her ledger is not on this phone
+        "someoneElse": _("Someone no longer in your caseload"),
     }
 
 

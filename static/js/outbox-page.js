@@ -92,6 +92,30 @@
     return actions;
   }
 
+  // her name, from her ledger as kept on this phone (the outbox holds ids only)
+  function nameOf(userId, personId, text) {
+    if (!personId) return Promise.resolve(text.someoneElse);
+    return CloverStore.readPage(userId, CloverContract.url("ledger", personId))
+      .then(function (kept) {
+        if (!kept || !kept.html) return text.someoneElse;
+        var doc = new DOMParser().parseFromString(kept.html, "text/html");
+        var heading = doc.querySelector("#person-name");
+        return heading ? heading.textContent.trim() : text.someoneElse;
+      })
+      .catch(function () { return text.someoneElse; });
+  }
+
+  // the items of each person together, people in the order their first item waits
+  function byPerson(items) {
+    var groups = new Map();
+    items.forEach(function (item) {
+      var person = CloverOutbox.personOf(item);
+      if (!groups.has(person)) groups.set(person, []);
+      groups.get(person).push(item);
+    });
+    return Array.from(groups.entries());
+  }
+
   function showOutboxPage(page, userId, text) {
     var list = page.querySelector("[data-outbox-list]");
     var conflicts = document.querySelector("[data-outbox-conflicts]");
@@ -99,11 +123,26 @@
     if (!userId) return Promise.resolve();
     return Promise.all([CloverStore.outbox.list(userId), CloverStore.getMeta("conflicts:" + userId)]).then(
       function (found) {
+        var groups = byPerson(found[0]);
+        return Promise.all(groups.map(function (group) { return nameOf(userId, group[0], text); }))
+          .then(function (names) { return { found: found, groups: groups, names: names }; });
+      }
+    ).then(
+      function (shown) {
+        var found = shown.found;
         list.replaceChildren();
-        found[0].forEach(function (item) {
-          var li = entry(item, text, "li");
-          li.append(itemActions(item, text));
-          list.append(li);
+        shown.groups.forEach(function (group, index) {
+          var person = element("li", "outbox-person");
+          person.dataset.personId = group[0] || "";
+          person.append(element("h2", "outbox-person-name", shown.names[index]));
+          var items = element("ol", "timeline");
+          group[1].forEach(function (item) {
+            var li = entry(item, text, "li");
+            li.append(itemActions(item, text));
+            items.append(li);
+          });
+          person.append(items);
+          list.append(person);
         });
         page.querySelector("[data-outbox-empty]").hidden = found[0].length > 0;
         conflicts.replaceChildren();

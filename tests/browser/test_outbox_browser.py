@@ -170,7 +170,7 @@ def test_sign_out_with_waiting_items_and_another_user_on_the_phone(
     badge_count(page, 0)
     page.goto(f"{live_server}/outbox")
     expect(page.locator("[data-outbox-empty]")).to_be_visible()
-    expect(page.locator("[data-outbox-list] li")).to_have_count(0)
+    expect(page.locator("[data-outbox-list] .outbox-entry")).to_have_count(0)
     # one whole sync run for her, joined if one is under way: had it taken officer1's item,
     # the push would be in `sent` by the time it ends
     page.evaluate("() => window.CloverSyncNow()")

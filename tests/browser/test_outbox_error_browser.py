@@ -61,7 +61,9 @@ def test_an_item_the_server_fails_on_waits_for_her_and_the_rest_are_saved(
     expect(page.locator("#sync-state")).to_have_attribute("data-state", "attention")
 
     page.goto(f"{live_server}/outbox")
-    listed = page.locator("[data-outbox-list] li")
+    # grouped under whom it is for, named from her ledger kept on the phone
+    expect(page.locator(".outbox-person-name")).to_have_text([person.name])
+    listed = page.locator("[data-outbox-list] .outbox-entry")
     expect(listed).to_have_count(1)
     entry = listed.first
     expect(entry).to_have_attribute("data-outbox-id", middle)

@@ -168,7 +168,8 @@ def test_the_offline_page_is_in_both_languages_and_holds_no_personal_data(client
     signed_in = client.get("/offline").text
     # the same page for everyone: it is precached once for every user of the phone
     assert signed_in == anonymous
-    assert '<div lang="zh-Hans">' in anonymous and '<div lang="en">' in anonymous
+    assert '<div lang="zh-Hans" data-notice-lang="zh-Hans">' in anonymous
+    assert '<div lang="en" data-notice-lang="en">' in anonymous
     assert "当前处于离线状态" in anonymous and "You are offline" in anonymous
     assert "X-CSRFToken" not in anonymous and "data-user-id" not in anonymous
     assert "officer1" not in anonymous and "张晓梅" not in anonymous

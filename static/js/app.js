@@ -16,6 +16,28 @@
 
   // a form saved while the server was out of reach: the worker queued it and sent her
   // back here (sw.js), so say where it is
+  // the offline page carries every language: show hers, the one her pages were last in
+  // (lock.js keeps it), else the browser's
+  function choose(notices, wanted) {
+    var tag = (wanted || "").toLowerCase();
+    var exact = notices.filter(function (n) { return n.lang.toLowerCase() === tag; })[0];
+    return exact || notices.filter(function (n) {
+      return n.lang.toLowerCase().split("-")[0] === tag.split("-")[0];
+    })[0] || notices[0];
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var notices = Array.prototype.slice.call(document.querySelectorAll("[data-notice-lang]"));
+    if (notices.length < 2) return;
+    var kept = window.CloverStore ? CloverStore.getMeta("locale") : Promise.resolve(null);
+    kept.catch(function () { return null; }).then(function (locale) {
+      var shown = choose(notices, locale || navigator.language);
+      notices.forEach(function (notice) { notice.hidden = notice !== shown; });
+      document.documentElement.lang = shown.lang;
+      document.title = shown.querySelector("h1").textContent;
+    });
+  });
+
   // a refused save: her eyes (and her screen reader) go to what to fix
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-error-summary]");

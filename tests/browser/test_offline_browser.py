@@ -118,8 +118,9 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
     for unknown in ("/settings/", "/no-such-page"):
         response = page.goto(f"{live_server}{unknown}")
         assert response.from_service_worker
+        # in her language only
         expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
-        expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+        expect(page.get_by_role("heading", name="You are offline")).to_be_hidden()
 
     # a form posted with no connection gets the offline page too
     with page.expect_navigation():
@@ -274,3 +275,26 @@ def test_the_offline_store_keeps_each_users_outbox_in_order(page, live_server):
         None,
     )
     assert other["payload"] == {"n": 3} and other["createdAt"]
+
+
+def test_the_offline_page_speaks_her_language_only(page, context, live_server, demo):
+    sign_in(page, live_server, "officer1")
+    wait_until_saved(page)
+    context.set_offline(True)
+    page.goto(f"{live_server}/reports/")  # a page never kept on the phone
+    expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
+    expect(page.get_by_role("heading", name="You are offline")).to_be_hidden()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+
+    context.set_offline(False)
+    page.goto(f"{live_server}/settings/")
+    page.get_by_label("语言").select_option("en")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    page.goto(f"{live_server}/")  # a page in English: the phone notes her language
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
+    context.set_offline(True)
+    page.goto(f"{live_server}/reports/")
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_hidden()
+    expect(page.get_by_role("link", name="Open Today")).to_be_visible()

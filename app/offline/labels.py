@@ -5,7 +5,15 @@ from flask_babel import gettext as _
 from app.accounts import N_
 from app.i18n import VISIT_KIND_LABELS
 from app.sync.push import KINDS
-from app.visits.labels import FIELD_LABELS
+from app.visits.labels import (
+    DIFFICULTY_LABELS,
+    FAILURE_REASON_LABELS,
+    FIELD_LABELS,
+    HELP_GIVEN_LABELS,
+    LOCATION_LABELS,
+    PARTICIPANT_LABELS,
+    RISK_FLAG_LABELS,
+)
 
 # what each kind of outbox item is called; a new kind without a name fails here
 KIND_LABELS = {
@@ -37,8 +45,8 @@ def outbox_labels() -> dict:
             "conflict": _("needs resolving"),
         },
         "kinds": {kind: _(label) for kind, label in KIND_LABELS.items()},
-        "visitKinds": {key: str(label) for key, label in VISIT_KIND_LABELS.items()},
-        "fields": {key: str(label) for key, label in FIELD_LABELS.items()},
+        "visitKinds": _labelled(VISIT_KIND_LABELS),
+        "fields": _labelled(FIELD_LABELS),
         "openLedger": _("Open the ledger"),
         "retry": _("Try again"),
         "discard": _("Discard"),
@@ -46,7 +54,21 @@ def outbox_labels() -> dict:
         "resolve": _("Resolve"),
         # whom the items are for, when her ledger is not on this phone
         "someoneElse": _("Someone no longer in your caseload"),
+        "correct": _("Correct"),
+        # the labels of a waiting visit's choices, as its ledger entry shows them
+        "choices": {
+            "location": _labelled(LOCATION_LABELS),
+            "participants": _labelled(PARTICIPANT_LABELS),
+            "risk_flags": _labelled(RISK_FLAG_LABELS),
+            "help_given": _labelled(HELP_GIVEN_LABELS),
+            "difficulties": _labelled(DIFFICULTY_LABELS),
+            "failure_reason": _labelled(FAILURE_REASON_LABELS),
+        },
     }
+
+
+def _labelled(labels: dict) -> dict:
+    return {key: str(label) for key, label in labels.items()}
 
 
 def lock_labels() -> dict:

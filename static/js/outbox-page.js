@@ -62,6 +62,30 @@
     return li;
   }
 
+  // what she recorded, in full, as the ledger shows a saved visit
+  function details(item, text) {
+    var data = (item.payload && item.payload.data) || {};
+    var list = element("dl", "facts");
+    Object.keys(text.fields).forEach(function (name) {
+      if (name === "kind" || name === "occurred_at") return;  // in the entry's title
+      var value = data[name];
+      if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) return;
+      var choices = text.choices[name] || {};
+      var shown = [].concat(value).map(function (v) { return choices[v] || v; }).join("、");
+      list.append(element("dt", null, text.fields[name]), element("dd", "prose", shown));
+    });
+    return list;
+  }
+
+  // a new visit still waiting can be corrected before it goes: the form opens with it
+  function correctLink(item, text) {
+    var person = CloverOutbox.personOf(item);
+    if (item.kind !== "visit.create" || item.state === "syncing" || !person) return null;
+    var link = element("a", "button link", text.correct);
+    link.href = CloverContract.url("visit_form", person) + "#outbox=" + item.id;
+    return link;
+  }
+
   function showOnLedger(userId, personId, text) {
     var timeline = document.querySelector("ol.timeline");
     if (!timeline) return Promise.resolve();
@@ -71,7 +95,17 @@
       var empty = timeline.querySelector("li.empty");
       if (empty) empty.hidden = mine.length > 0;
       // newest first, like the timeline
-      mine.forEach(function (item) { timeline.prepend(entry(item, text, "li")); });
+      mine.forEach(function (item) {
+        var li = entry(item, text, "li");
+        li.append(details(item, text));
+        var correct = correctLink(item, text);
+        if (correct) {
+          var actions = element("p", "actions no-print");
+          actions.append(correct);
+          li.append(actions);
+        }
+        timeline.prepend(li);
+      });
     });
   }
 

@@ -120,14 +120,15 @@
     event.preventDefault();
     // the draft is done with: visit-draft.js must not save it again on the way out
     form.setAttribute("data-draft-done", "");
-    var item = CloverOutbox.itemFromForm(path, Array.from(new FormData(form).entries()), userId);
+    var entries = Array.from(new FormData(form).entries());
+    var item = CloverOutbox.itemFromForm(path, entries, userId);
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
     CloverOutbox.queue(item)
       .then(function () {
         if (window.CloverDrafts && item.kind === "visit.create") return window.CloverDrafts.forget(userId, item.id);
         return null;
       })
-      .then(function () { window.location.assign(CloverOutbox.ledgerUrl(item)); });
+      .then(function () { window.location.assign(CloverOutbox.backUrl(item, entries)); });
   }
 
   // signing out with items waiting: sync first, sign out anyway (they stay), or stay

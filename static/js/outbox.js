@@ -105,6 +105,13 @@
     return person ? CloverContract.url("ledger", person) : CloverContract.get().urls.outbox;
   }
 
+  // where a form queued here goes next: back where she came from (Today when the form says
+  // so, else the ledger), told it waits on the phone (app.js reads the #)
+  function backUrl(item, entries) {
+    var today = entries.some(function (e) { return e[0] === "return_to" && e[1] === "today"; });
+    return (today ? CloverContract.url("today") : ledgerUrl(item)) + "#saved-on-phone";
+  }
+
   // Background Sync, where the browser has it: the worker sends the outbox once online
   function askForSync(registration) {
     if (!registration || !registration.sync) return Promise.resolve(false);
@@ -138,6 +145,7 @@
     itemFromForm: itemFromForm,
     personOf: personOf,
     ledgerUrl: ledgerUrl,
+    backUrl: backUrl,
     queue: queue,
   };
 })(self);

@@ -240,11 +240,8 @@ function postOrQueue(request) {
         var entries = Array.from(found[0].entries());
         var item = CloverOutbox.itemFromForm(url.pathname, entries, found[1]);
         if (!item) throw new Error("not an outbox form");
-        // back where she came from (Today, else the ledger), told it waits on the phone
-        var today = entries.some(function (e) { return e[0] === "return_to" && e[1] === "today"; });
-        var back = today ? CloverContract.url("today") : CloverOutbox.ledgerUrl(item);
         return CloverOutbox.queue(item).then(function () {
-          return Response.redirect(new URL(back + "#saved-on-phone", url).href, 303);
+          return Response.redirect(new URL(CloverOutbox.backUrl(item, entries), url).href, 303);
         });
       })
       .catch(function () {

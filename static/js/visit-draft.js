@@ -109,7 +109,7 @@
           .then(function () { window.location.reload(); });
       });
     }
-    if (!form.hasAttribute("data-draft-fresh")) return Promise.resolve();
+    if (!form.hasAttribute("data-draft-fresh") || form.dataset.outboxItem) return Promise.resolve();
     // the copy kept for offline use carries the UUID it was rendered with: every visit
     // recorded from it needs its own, minted here (a restored draft brings back its own)
     if (document.body.hasAttribute("data-saved-copy") && slot.indexOf("new:") === 0) {
@@ -133,10 +133,37 @@
     });
   }
 
+  // a new visit waiting in the outbox, opened from her ledger to correct it before it
+  // syncs (#outbox=<id>): it comes back into the form under its own id, and saving it
+  // takes it out of the outbox first, so it is sent once, as corrected (queued again
+  // with no connection, or saved on the server)
+  function openWaiting(form) {
+    var match = /^#outbox=([0-9a-f-]{36})$/i.exec(window.location.hash);
+    if (!match) return Promise.resolve();
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    return CloverStore.outbox.get(match[1]).then(function (item) {
+      var waiting = item && item.userId === form.dataset.draftUser && item.kind === "visit.create";
+      if (!waiting || item.state === "syncing") return;
+      writeFields(form, item.payload.data);
+      form.elements.id.value = item.id;
+      form.dataset.outboxItem = item.id;
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.outboxReleased) return;
+        event.preventDefault();
+        CloverStore.outbox.remove(item.id).catch(function () { return null; }).then(function () {
+          form.dataset.outboxReleased = "yes";
+          form.requestSubmit();
+        });
+      });
+    }).catch(function () { /* not on this phone any more: a fresh form */ });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("visit-form");
     if (!window.indexedDB || !window.CloverStore) return;
-    if (form && form.dataset.draftUser) keepDrafts(form);
+    if (form && form.dataset.draftUser) {
+      openWaiting(form).then(function () { keepDrafts(form); });
+    }
     var marker = document.querySelector("[data-visit-saved]");
     if (marker) clearSaved(marker);
   });

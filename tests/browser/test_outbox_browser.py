@@ -288,3 +288,34 @@ def test_a_contact_correction_that_fails_to_post_waits_in_the_outbox(
     wait_for_outbox(page, officer.id, 0)
     demo.rollback()
     assert demo.get(Person, person.id).phone == "13900001111"
+
+
+def test_a_waiting_visit_shows_in_full_and_is_corrected_before_it_syncs(
+    page, context, live_server, demo
+):
+    officer, person = first_person(demo, "officer1")
+    sign_in(page, live_server, "officer1")
+    wait_until_saved(page)
+    visit_id = record_offline(page, context, live_server, person, "电话里她说工作找到了")
+    # saved on the phone, and said so
+    expect(page.locator("[data-saved-on-phone]")).to_be_visible()
+    entry = page.locator(f'.outbox-entry[data-outbox-id="{visit_id}"]')
+    expect(entry).to_contain_text("电话里她说工作找到了")  # in full, not only its kind
+
+    entry.get_by_role("link", name="更正").click()
+    expect(page.get_by_role("heading", name="记录回访")).to_be_visible()
+    expect(page.get_by_label("备注")).to_have_value("电话里她说工作找到了")
+    page.get_by_label("备注").fill("电话里她说工作找到了，下周一上班")
+    page.get_by_role("button", name="保存回访").click()
+
+    expect(page).to_have_url(f"{live_server}/people/{person.id}")
+    expect(page.locator(".outbox-entry")).to_have_count(1)  # replaced, not added
+    expect(entry).to_contain_text("下周一上班")
+    [item] = outbox(page, officer.id)
+    assert item["id"] == visit_id
+    assert item["payload"]["data"]["notes"] == "电话里她说工作找到了，下周一上班"
+
+    context.set_offline(False)
+    wait_for_outbox(page, officer.id, 0)
+    [visit] = visits_with(demo, visit_id)
+    assert visit.notes == "电话里她说工作找到了，下周一上班" and visit.version == 1

@@ -368,15 +368,48 @@ def count_queries():
     return counting
 
 
+class _Answering:
+    """The app, counting the requests it is answering, so a test ends after the last one.
+
+    A page the browser was still loading when the test ended would otherwise keep its
+    database connection past the test's clean-up.
+    """
+
+    def __init__(self, app):
+        self.app, self.active = app, 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.active += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                return list(body)  # answered in full before it counts as done
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.idle:
+                self.active -= 1
+                self.idle.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.active == 0, timeout=timeout)
+
+
 @pytest.fixture
 def live_server(app):
     """The app served on a free port on 127.0.0.1 in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    answering = _Answering(app)
+    server = make_server("127.0.0.1", 0, answering, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    answering.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

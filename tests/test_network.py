@@ -14,6 +14,7 @@ from app.models import Person, Visit, VisitKind
 from app.people.contact import correct_contact
 from app.security import CONTENT_SECURITY_POLICY
 from app.types import utcnow
+from tests.conftest import csrf_from
 
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 STATIC = re.compile(r'(?:src|href)="(/static/([^"?]+)\?v=([0-9a-f]+))"')
@@ -190,3 +191,17 @@ def test_a_page_saved_for_offline_is_told_the_version_the_listing_gives_it(
     # nor is anyone told the version of a page she may not see
     answer = client.get(f"/people/{colleagues.id}", headers=asked)
     assert answer.status_code == 404 and "X-Clover-Page-Version" not in answer.headers
+
+
+def test_a_page_fetched_to_keep_leaves_her_flash_message_to_the_page_she_sees(
+    client, auth, officer_world
+):
+    auth.login("officer1")
+    token = csrf_from(client.get("/settings/").text)
+    client.post(
+        "/settings/", data={"locale": "zh_Hans", "timezone": "Asia/Shanghai", "csrf_token": token}
+    )
+    # the phone refreshes its copy of Today in the background before she lands on it
+    kept = client.get("/", headers={"X-Clover-Offline": "1"}).text
+    assert "设置已保存" not in kept
+    assert "设置已保存" in client.get("/settings/").text

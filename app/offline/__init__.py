@@ -31,9 +31,16 @@ PAGE_FOR_OFFLINE = "X-Clover-Offline"
 PAGE_VERSION = "X-Clover-Page-Version"
 
 
+def kept_for_offline() -> bool:
+    """Is this page fetched in the background, to keep on the phone? Then it shows no
+    flash message: it would take it from the page she is about to see, and keep it."""
+    return bool(request.headers.get(PAGE_FOR_OFFLINE))
+
+
 @bp.record_once
 def _template_globals(state) -> None:
     state.app.jinja_env.globals["outbox_labels"] = outbox_labels
+    state.app.jinja_env.globals["kept_for_offline"] = kept_for_offline
 
 
 @bp.before_app_request

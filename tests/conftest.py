@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from jinja2 import BytecodeCache
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 from werkzeug.routing import Rule
 from werkzeug.security import generate_password_hash
@@ -118,10 +119,22 @@ _TEMPLATE_CODE = _SharedTemplateCode()
 def _reset_postgres(engine) -> None:
     """Empty every table at once. TRUNCATE locks them all together, so a request the live
     server is still finishing cannot write between two tables' clean-up (one DELETE per
-    table, 70 ms quicker, let it: a foreign key then failed the next test)."""
+    table, 70 ms quicker, let it: a foreign key then failed the next test).
+
+    Such a request may also hold a table TRUNCATE waits for while it waits for another
+    TRUNCATE already holds: PostgreSQL ends one of the two as a deadlock. If it ends the
+    clean-up, the request has finished by then, and the clean-up goes again.
+    """
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")

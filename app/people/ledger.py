@@ -112,8 +112,8 @@ def age_on(born: date | None, day: date) -> int | None:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def _timeline(session: Session, person: Person, page: int) -> tuple[list[TimelineEntry], int]:
-    """One page of her timeline, newest first, and the number of pages.
+def _timeline(session: Session, person: Person, page: int) -> tuple[list[TimelineEntry], int, int]:
+    """One page of her timeline, newest first; the page shown (within range); the pages.
 
     A page holds `TIMELINE_PAGE` visits, and the status changes and assignments that fall
     between its visits and the previous page's (the first page also those after its
@@ -169,7 +169,7 @@ def _timeline(session: Session, person: Person, page: int) -> tuple[list[Timelin
             others.append(TimelineEntry(row.ended_at, "unassigned", row, None, who))
     entries += [entry for entry in others if on_this_page(entry.at)]
     entries.sort(key=lambda entry: entry.at, reverse=True)
-    return entries, pages
+    return entries, page, pages
 
 
 def load_ledger(*, session: Session, person: Person, cipher: IdCipher, page: int = 1) -> Ledger:
@@ -185,7 +185,7 @@ def load_ledger(*, session: Session, person: Person, cipher: IdCipher, page: int
     } - {None}
     users = {u.id: u for u in session.exec(select(User).where(User.id.in_(wanted)))}
     number = cipher.decrypt(person.id_number_encrypted) if person.id_number_encrypted else None
-    timeline, pages = _timeline(session, person, page)
+    timeline, page, pages = _timeline(session, person, page)
     return Ledger(
         person=person,
         unit=session.get(Unit, person.unit_id),
@@ -197,7 +197,7 @@ def load_ledger(*, session: Session, person: Person, cipher: IdCipher, page: int
         id_number_masked=mask_id_number(number, person.id_number_tail),
         timeline=timeline,
         open_risk=_open_risk(session, person),
-        page=min(max(page, 1), pages),
+        page=page,
         pages=pages,
     )
 

@@ -209,16 +209,8 @@ def record_visit(
         with savepoint(session):
             session.add(visit)
             session.flush()
-            details = {"kind": visit.kind, "version": 1}
-            details |= _end_lost_contact(session, person, visit, now)
-            audit.record(
-                session,
-                user=user,
-                action="visit_create",
-                person=person,
-                target=visit,
-                details=details,
-            )
+            ended = _end_lost_contact(session, person, visit, now)
+            _audit_created(session, user, person, visit, ended)
             _refresh_due(session, person, now)
     except LostRace:
         # the same UUID saved by a request running alongside: judge it as a replay
@@ -229,15 +221,20 @@ def record_visit(
     return _saved(session, user, Outcome.created, visit, person, now)
 
 
+def _audit_created(session, user: User, person: Person, visit: Visit, changed: dict | None = None):
+    """The audit row of a new visit (with her status, when the visit ended her lost contact)."""
+    details = {"kind": visit.kind, "version": 1, **(changed or {})}
+    audit.record(
+        session, user=user, action="visit_create", person=person, target=visit, details=details
+    )
+
+
 def _record_deferred(session: Session, user: User, visit: Visit, person: Person, now):
     """A new visit and its audit row added to a deferred batch, flushed when it ends."""
     if person.status == PersonStatus.lost_contact:
         raise NotDeferrable  # ending it is an UPDATE that must see the visit saved
     session.add(visit)
-    details = {"kind": visit.kind, "version": 1}
-    audit.record(
-        session, user=user, action="visit_create", person=person, target=visit, details=details
-    )
+    _audit_created(session, user, person, visit)
     session.info[_DUE_WAITING][person.id] = person
     return _saved(session, user, Outcome.created, visit, person, now)
 

@@ -167,6 +167,9 @@ def load_config(instance_path: Path) -> dict:
         # names this release in the service worker's cache (e.g. a git commit); optional
         "CLOVER_BUILD": os.environ.get("CLOVER_BUILD", ""),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=session_hours),
+        # the cookie goes out only when the session changes (see security.SessionCookies);
+        # the server-side session row keeps the idle and lifetime limits
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # __Host-: only over HTTPS, for this host and path "/" only
         "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "SESSION_COOKIE_PATH": "/",

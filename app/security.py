@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -42,6 +43,20 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 # the same for everyone, no personal data: cacheable, and not counted as use of a session
 PUBLIC_ENDPOINTS = {"static", "offline.service_worker"}
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie goes out only with an answer that changed it, never with a public one.
+
+    A page's background requests (the worker script, static files) run beside its own: were
+    they to send back the cookie they came with, a slower one would put back an older session
+    over the one a sign-in or a form had just set.
+    """
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return False
+        return super().should_set_cookie(app, session)
 
 
 def session_limits() -> Limits:
@@ -113,6 +128,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.session_interface = SessionCookies()
     # first of all, before the CSRF check: a phone whose session lapsed is told to sign in
     app.before_request_funcs.setdefault(None, []).insert(0, _api_needs_session)
     app.before_request(_expire_idle_session)

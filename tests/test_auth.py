@@ -7,7 +7,7 @@ from sqlmodel import SQLModel, select
 
 from app import create_app
 from app.models import AuditEvent, User, UserSession
-from tests.conftest import PASSWORD, age_sessions, csrf_from
+from tests.conftest import PASSWORD, AuthActions, age_sessions, csrf_from
 
 
 def test_login_lands_on_today_and_records_it(client, auth, make_user, db):
@@ -171,6 +171,49 @@ def test_a_session_cookie_from_before_sign_out_no_longer_signs_in(app, client, a
     assert response.headers["Location"].startswith("/auth/login")
     # signing in again works, with a new session
     assert auth.login("officer1").headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("path", ["/", "/people/", "/settings/", "/sw.js", "/static/css/app.css"])
+def test_a_request_that_changes_no_session_sends_no_cookie(client, auth, make_user, path):
+    """A page's background requests run beside its form posts: were each to send back the
+    cookie it came with, a slower one would put back the session a post had just replaced
+    (its flash, the sign-in step's form token)."""
+    make_user("officer1")
+    auth.login("officer1")
+    client.get("/")  # her first page: the session's form token is made once
+    assert client.get(path).status_code == 200
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/sw.js", "/static/css/app.css"])
+def test_the_worker_and_static_files_never_send_a_cookie(client, path):
+    """Fetched while she signs in: the pending sign-in must not be overwritten."""
+    assert csrf_from(client.get("/auth/login").text)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+
+
+def test_a_flash_survives_a_background_request_sent_with_the_older_cookie(app, make_user):
+    """The settings save and a background fetch cross on the wire: the fetch left with the
+    cookie from before the save and comes back after it."""
+    make_user("officer1")
+    phone = app.test_client()
+    AuthActions(phone).login("officer1")
+    token = csrf_from(phone.get("/settings/").text)
+    older = phone.get_cookie("session").value
+    saved = phone.post(
+        "/settings/", data={"locale": "en", "timezone": "Asia/Shanghai", "csrf_token": token}
+    )
+    assert saved.status_code == 302
+    for path in ("/sw.js", "/static/css/app.css", "/"):
+        in_flight = app.test_client()
+        in_flight.set_cookie("session", older)
+        if "Set-Cookie" in in_flight.get(path, headers={"X-Clover-Offline": "1"}).headers:
+            phone.set_cookie("session", in_flight.get_cookie("session").value)
+    assert "Settings saved." in phone.get("/settings/").text
 
 
 # --- throttling: CLOVER_LOGIN_LIMITS per client address and per username ---

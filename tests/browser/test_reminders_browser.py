@@ -117,8 +117,7 @@ def test_officer_turns_reminders_on_and_gets_a_test_reminder(
     assert turn_on.bounding_box()["height"] >= 48
     turn_on.click()
 
-    # (the page's own words, not the flash after the reload: with the real worker, a page
-    # it refreshes in the background may be served first and take the flash)
+    expect(page.get_by_text("已为这台设备开启提醒。")).to_be_visible()
     expect(page.locator("#push-status")).to_have_text("这部手机已开启提醒。")
     expect(page.locator("#push-devices .device-row")).to_have_count(1)
     expect(turn_on).to_be_hidden()

@@ -217,12 +217,21 @@
 
   // --- pages ---
 
-  // version: the one the server's listing gave this page (none: fetched again next time)
+  // version: the one the server's listing gave this page (none: fetched again next time).
+  // Kept only while she is the one signed in on this phone: a page fetched as she signed
+  // out (or as someone else signed in) is not kept, whoever fetched it. True when kept.
   async function savePage(userId, url, html, savedAt, version) {
     var box = await seal(userId, pagePlace(userId, url), html);
     var db = await open();
-    var row = { userId: userId, url: url, savedAt: savedAt, version: version || null, box: box };
-    await db.put("pages", row);
+    var tx = db.transaction(["meta", "pages"], "readwrite");
+    var current = await tx.objectStore("meta").get("currentUser");
+    var kept = Boolean(current && current.value === userId);
+    if (kept) {
+      var row = { userId: userId, url: url, savedAt: savedAt, version: version || null, box: box };
+      await tx.objectStore("pages").put(row);
+    }
+    await tx.done;
+    return kept;
   }
 
   // url -> version of the pages kept for this user, read without opening them
@@ -485,7 +494,10 @@
     var pageRows = (await db.getAllFromIndex("pages", "byUser", IDBKeyRange.only(userId)))
       .filter(function (row) { return !row.box; });
     for (var p = 0; p < pageRows.length; p += 1) {
-      await savePage(userId, pageRows[p].url, pageRows[p].html, pageRows[p].savedAt);
+      // a page in clear text never stays: sealed, or (she is not signed in) dropped
+      if (!(await savePage(userId, pageRows[p].url, pageRows[p].html, pageRows[p].savedAt))) {
+        await db.delete("pages", [userId, pageRows[p].url]);
+      }
       sealedCount += 1;
     }
     return sealedCount;

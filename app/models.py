@@ -218,6 +218,8 @@ class User(SQLModel, table=True):
     quiet_end: str | None = Field(default="07:00", max_length=5)
     # the number SMS reminders go to, when the unit uses the SMS channel
     reminder_phone: str | None = Field(default=None, max_length=20)
+    # her WeCom (企业微信) user id, when the deployment sends reminders through WeCom
+    wecom_user_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 
@@ -534,7 +536,7 @@ class ReminderKind(StrEnum):
 
 class ReminderStatus(StrEnum):
     pending = "pending"  # waiting for quiet hours to end
-    sending = "sending"  # claimed by one sender; nobody else will send it
+    sending = "sending"  # claimed by one sender; nobody else sends it while its lease holds
     sent = "sent"  # at least one channel delivered it
     failed = "failed"  # every channel refused or gave up
     no_channel = "no_channel"  # nowhere to send it
@@ -575,6 +577,8 @@ class Reminder(SQLModel, table=True):
     details: dict = json_dict()
     created_at: datetime = timestamp_field()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # a claim (status sending) holds until then; after it, the next run takes the row over
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ReminderDelivery(SQLModel, table=True):

@@ -84,3 +84,43 @@ def test_migrations_keep_existing_data(empty_engine):
         assert connection.execute(text("SELECT name FROM person")).scalar_one() == "张晓梅"
         window = connection.execute(text("SELECT visit_edit_window_hours FROM unit")).scalar_one()
         assert window == 72
+
+
+def test_a_reminder_left_sending_is_handed_to_the_next_run(empty_engine):
+    """0015: a claim from before leases gets one that has run out; a finished one none."""
+    migrate.upgrade(empty_engine, "0014")
+    user_id = uuid.uuid4().hex
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                'INSERT INTO "user" (id, username, display_name, password_hash, role, locale,'
+                " timezone, active, failed_logins, must_change_password, reminder_time,"
+                " evening_time, created_at, updated_at) VALUES (:id, 'o', 'o', 'x', 'officer',"
+                " 'zh_Hans', 'Asia/Shanghai', true, 0, false, '08:00', '18:00', :t, :t)"
+            ),
+            {"id": user_id, "t": "2026-03-03 00:00:00"},
+        )
+        for status, day in (("sending", "2026-03-03"), ("sent", "2026-03-02")):
+            connection.execute(
+                text(
+                    "INSERT INTO reminder (id, user_id, kind, day, ref, status, not_before,"
+                    " details, created_at) VALUES (:id, :user, 'digest', :day, '', :status,"
+                    " :t, '{}', :t)"
+                ),
+                {
+                    "id": uuid.uuid4().hex,
+                    "user": user_id,
+                    "day": day,
+                    "status": status,
+                    "t": f"{day} 00:00:00",
+                },
+            )
+    migrate.upgrade(empty_engine, "0015")
+    with empty_engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT status, lease_until, created_at FROM reminder ORDER BY status")
+        ).all()
+        wecom = connection.execute(text('SELECT wecom_user_id FROM "user"')).scalar_one()
+    [(sending, lease_until, created_at), (sent, no_lease, _)] = rows
+    assert (sending, sent, no_lease, wecom) == ("sending", "sent", None, None)
+    assert lease_until == created_at  # already run out: the next run takes it over

@@ -130,6 +130,11 @@ def load_config(instance_path: Path) -> dict:
         "CLOVER_REMINDER_LOOP": int(os.environ.get("CLOVER_REMINDER_LOOP", "0")),
         # requests a reminder run has in flight at once (README "Reminders")
         "CLOVER_REMINDER_WORKERS": max(1, int(os.environ.get("CLOVER_REMINDER_WORKERS", "8"))),
+        # how long a run's claim on a reminder holds: past it, a claim whose sender died is
+        # sent by the next run; longer than a run's longest send (README "Reminders")
+        "CLOVER_REMINDER_LEASE": timedelta(
+            seconds=int(os.environ.get("CLOVER_REMINDER_LEASE_SECONDS", "300"))
+        ),
         "CLOVER_ENV": env,
         "SECRET_KEY": secret_key,
         # comma-separated Fernet keys, newest first, so old keys still decrypt after rotation

@@ -283,7 +283,10 @@ def clover(app, user_ids: list[uuid.UUID], day, workers: int) -> None:
         http_session(workers) as http,
     ):
         channels = build_channels(app.config, http)
-        summary = dispatch(session, planned, now=now, channels=channels, workers=workers)
+        lease = app.config["CLOVER_REMINDER_LEASE"]
+        summary = dispatch(
+            session, planned, now=now, lease=lease, channels=channels, workers=workers
+        )
     assert summary == {("digest", "sent"): len(user_ids)}, summary
 
 

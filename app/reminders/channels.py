@@ -43,6 +43,9 @@ class Message:
     urgency: str = "normal"  # very-low, low, normal or high (RFC 8030)
     count: int | None = None  # the due count for the app badge
     params: dict = field(default_factory=dict)  # the numbers, for SMS templates
+    # Web Push `Topic` (RFC 8030): a push service keeps one undelivered message per topic,
+    # so a resend of the same reminder after a crash replaces the first rather than adds
+    topic: str = ""
 
     def payload(self) -> dict:
         data = {"title": self.title, "body": self.body, "url": self.url, "tag": self.tag}
@@ -178,6 +181,8 @@ class WebPushChannel:
             "Urgency": message.urgency,
             "Content-Type": "application/octet-stream",
         }
+        if message.topic:
+            headers["Topic"] = message.topic
         try:
             # no claims: pywebpush would sign them again; the signer's header goes as is
             response = webpush(

@@ -53,7 +53,11 @@ def reminders_send(at: datetime | None) -> None:
         if not channels:
             click.echo("no channel is configured (run `flask push keys`, or set CLOVER_SMS_URL)")
         summary = send_reminders(
-            get_session(), now=at or utcnow(), channels=channels, workers=workers
+            get_session(),
+            now=at or utcnow(),
+            lease=current_app.config["CLOVER_REMINDER_LEASE"],
+            channels=channels,
+            workers=workers,
         )
     for (kind, status), count in sorted(summary.items()):
         click.echo(f"{kind}: {count} {status}")

@@ -30,6 +30,7 @@ def _run_forever(app: Flask, every: int, stop: threading.Event) -> None:
                 summary = send_reminders(
                     session,
                     now=utcnow(),
+                    lease=app.config["CLOVER_REMINDER_LEASE"],
                     channels=build_channels(app.config, http),
                     workers=workers,
                 )

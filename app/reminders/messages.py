@@ -2,12 +2,21 @@
 
 The text passes through a third-party push service or SMS gateway and shows on a lock
 screen: counts and a link only, never a name, an address or a health detail.
+
+A reminder sent twice (a sender died after the push service took it, and the next run
+sent it again) shows once: the push service keeps one message per Topic, the same for
+the same reminder, and the phone one notification per tag (one per kind, one per visit
+for an alert), which a resend shares with the first.
 """
+
+import hashlib
+from dataclasses import replace
 
 from flask_babel import force_locale, gettext, ngettext
 
 from app.models import Reminder, ReminderKind
 from app.reminders.channels import Message
+from app.reminders.keys import b64url
 
 DAY = 24 * 60 * 60
 TODAY_URL = "/"
@@ -74,15 +83,22 @@ def _test() -> Message:
     )
 
 
+def topic_for(reminder: Reminder) -> str:
+    """The Web Push Topic of a ledger row: 32 URL-safe characters that say nothing of it."""
+    key = f"{reminder.kind}/{reminder.day.isoformat()}/{reminder.ref}".encode()
+    return b64url(hashlib.sha256(key).digest())[:32]
+
+
 def message_for(reminder: Reminder, locale: str) -> Message:
     """The message a ledger row stands for, in this locale."""
     with force_locale(locale):
         match reminder.kind:
             case ReminderKind.digest:
-                return _digest(reminder.details)
+                message = _digest(reminder.details)
             case ReminderKind.evening:
-                return _evening(reminder.details)
+                message = _evening(reminder.details)
             case ReminderKind.alert:
-                return _alert(reminder.details, reminder.ref)
+                message = _alert(reminder.details, reminder.ref)
             case _:
-                return _test()
+                message = _test()
+    return replace(message, topic=topic_for(reminder))

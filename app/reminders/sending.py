@@ -2,8 +2,10 @@
 
 The UNIQUE key on (user, kind, day, ref) is the once-only guarantee: a sender owns a
 reminder only after its INSERT (or its UPDATE from pending) has committed, so two runs,
-a late run or two servers at the same moment cannot both send it. A sender that dies
-between the claim and the send loses that reminder rather than risk sending it twice.
+a late run or two servers at the same moment cannot both send it. The claim is a lease:
+a sender that dies between the claim and the send leaves the row `sending` with a lease
+that runs out, and the next run after that takes it over and sends it. The lease must
+outlast a run's longest send, or a slow run and the next one would both send.
 
 The sends go through a bounded pool of threads (`app.reminders.pool`); claims and the
 delivery log stay on the calling thread and its session, in short transactions of
@@ -14,9 +16,9 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import and_, exists, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
@@ -34,13 +36,19 @@ CLAIM_BATCH = 500  # rows per INSERT: well under SQLite's and PostgreSQL's param
 LEDGER_KEY = ("user_id", "kind", "day", "ref")
 
 
-def claim(session: Session, reminders: list[Reminder]) -> list[Reminder]:
+def claim(
+    session: Session, reminders: list[Reminder], *, lease_until: datetime | None = None
+) -> list[Reminder]:
     """Insert ledger rows; those another sender (or an earlier run) has are not ours to send.
 
     The database decides, row by row (INSERT ... ON CONFLICT DO NOTHING RETURNING), and
-    the claim is committed before anything is sent. Rows go in key order so that two
-    senders inserting the same rows on PostgreSQL never wait on each other in a circle.
+    the claim is committed before anything is sent; a row claimed as `sending` holds it
+    until `lease_until`. Rows go in key order so that two senders inserting the same rows
+    on PostgreSQL never wait on each other in a circle.
     """
+    for row in reminders:
+        if row.status == ReminderStatus.sending:
+            row.lease_until = lease_until
     rows = sorted(reminders, key=lambda r: (str(r.user_id), r.kind, r.day, r.ref))
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     columns = [column.name for column in Reminder.__table__.columns]
@@ -58,28 +66,47 @@ def claim(session: Session, reminders: list[Reminder]) -> list[Reminder]:
     return [row for row in rows if row.id in mine]
 
 
-def claim_pending(
-    session: Session, *, now: datetime, ids: list[uuid.UUID] | None = None
-) -> list[Reminder]:
-    """Take over pending reminders (alerts held back by quiet hours) whose time has come.
+def _claimable(now: datetime):
+    """Pending reminders whose time has come, and claims whose sender let the lease run out.
 
-    One UPDATE from pending to sending; on PostgreSQL a row another sender is taking at
-    this moment is skipped (SKIP LOCKED), and the status check makes the UPDATE a no-op
-    for a row it has already taken.
+    A claim with a delivery already recorded is not sent again, whatever its status says.
     """
-    due = (
-        select(Reminder.id)
-        .where(Reminder.status == ReminderStatus.pending, Reminder.not_before <= now)
-        .order_by(Reminder.id)
-        .with_for_update(skip_locked=True)
+    delivered = exists().where(
+        ReminderDelivery.reminder_id == Reminder.id,
+        ReminderDelivery.outcome == Outcome.delivered,
     )
+    return or_(
+        and_(Reminder.status == ReminderStatus.pending, Reminder.not_before <= now),
+        and_(
+            Reminder.status == ReminderStatus.sending,
+            Reminder.lease_until < now,
+            ~delivered,
+        ),
+    )
+
+
+def claim_pending(
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    ids: list[uuid.UUID] | None = None,
+) -> list[Reminder]:
+    """Take over pending reminders (alerts held back by quiet hours) whose time has come,
+    and those a sender claimed but never finished (it died) once their lease has run out.
+
+    One UPDATE to sending with a new lease; on PostgreSQL a row another sender is taking
+    at this moment is skipped (SKIP LOCKED), and repeating the condition makes the UPDATE
+    a no-op for a row it has already taken (its lease no longer ran out).
+    """
+    due = select(Reminder.id).where(_claimable(now)).order_by(Reminder.id)
     if ids is not None:
         due = due.where(Reminder.id.in_(ids))
     mine = list(
         session.execute(
             update(Reminder)
-            .where(Reminder.id.in_(due), Reminder.status == ReminderStatus.pending)
-            .values(status=ReminderStatus.sending)
+            .where(Reminder.id.in_(due.with_for_update(skip_locked=True)), _claimable(now))
+            .values(status=ReminderStatus.sending, lease_until=now + lease)
             .returning(Reminder.id)
         ).scalars()
     )
@@ -195,17 +222,19 @@ def dispatch(
     planned: list[Reminder],
     *,
     now: datetime,
+    lease: timedelta,
     channels: list[Channel],
     workers: int = DEFAULT_WORKERS,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], int] = time.monotonic_ns,
 ) -> Counter:
-    """Claim the planned reminders and the pending ones due now, and send those we own.
+    """Claim the planned reminders, the pending ones due now and those whose sender died,
+    and send those we own; each claim holds for `lease`.
 
     Returns how many reminders ended in each (kind, status).
     """
-    claimed = claim(session, planned)
-    pending = claim_pending(session, now=now)
+    claimed = claim(session, planned, lease_until=now + lease)
+    pending = claim_pending(session, now=now, lease=lease)
     sending = [r for r in claimed if r.status == ReminderStatus.sending]
     deliver(
         session, sending + pending, channels=channels, workers=workers, sleep=sleep, clock=clock
@@ -217,6 +246,7 @@ def send_reminders(
     session: Session,
     *,
     now: datetime,
+    lease: timedelta,
     channels: list[Channel],
     workers: int = DEFAULT_WORKERS,
     sleep: Callable[[float], None] = time.sleep,
@@ -232,6 +262,7 @@ def send_reminders(
         session,
         planned,
         now=now,
+        lease=lease,
         channels=channels,
         workers=workers,
         sleep=sleep,
@@ -244,6 +275,7 @@ def send_test(
     *,
     user: User,
     now: datetime,
+    lease: timedelta,
     channels: list[Channel],
     sleep: Callable[[float], None] = time.sleep,
 ) -> Reminder:
@@ -255,6 +287,6 @@ def send_test(
         ref=uuid.uuid4().hex,
         not_before=now,
     )
-    claim(session, [reminder])
+    claim(session, [reminder], lease_until=now + lease)
     deliver(session, [reminder], channels=channels, workers=1, sleep=sleep)
     return reminder

@@ -83,7 +83,13 @@ def remove_device(subscription_id: uuid.UUID):
 def test():
     with requests.Session() as http:
         channels = build_channels(current_app.config, http)
-        reminder = send_test(get_session(), user=current_user, now=utcnow(), channels=channels)
+        reminder = send_test(
+            get_session(),
+            user=current_user,
+            now=utcnow(),
+            lease=current_app.config["CLOVER_REMINDER_LEASE"],
+            channels=channels,
+        )
     category, message = TEST_RESULTS[reminder.status]
     flash(_(message), category)
     return redirect(url_for("settings.index") + "#reminders")

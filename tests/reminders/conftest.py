@@ -56,7 +56,13 @@ def sender(push_app, db):
     def send(now: datetime, session=None):
         with push_app.app_context(), requests.Session() as http:
             channels = build_channels(push_app.config, http)
-            return send_reminders(session or db, now=now, channels=channels, sleep=pauses.append)
+            return send_reminders(
+                session or db,
+                now=now,
+                lease=push_app.config["CLOVER_REMINDER_LEASE"],
+                channels=channels,
+                sleep=pauses.append,
+            )
 
     send.pauses = pauses
     return send

@@ -235,19 +235,10 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
 
 
-class SmsChannel:
-    """Text messages through a provider's HTTP gateway, the way domestic SMS APIs take them.
-
-    POSTs JSON `{phone, sign_name, template, params, text}` with a bearer token; any 2xx
-    is delivered, 429 and 5xx are retried, anything else is refused.
-    """
+class PhoneChannel:
+    """What every SMS channel shares: who has a phone number, and nothing to settle after."""
 
     name = "sms"
-
-    def __init__(self, *, url: str, token: str, sender: str, base_url: str, http: requests.Session):
-        self._url, self._token, self._sender = url, token, sender
-        self._base_url = base_url
-        self._http = http
 
     def reaches(self) -> ColumnElement[bool]:
         return User.reminder_phone.is_not(None)
@@ -259,6 +250,24 @@ class SmsChannel:
             )
         )
         return [Target(user_id, phone, mask_phone(phone)) for user_id, phone in rows]
+
+    def settle(
+        self, session: Session, outcomes: list[tuple[Target, Outcome]], at: datetime
+    ) -> None:
+        """A phone number is kept whatever happens: the user changes it in Settings."""
+
+
+class SmsChannel(PhoneChannel):
+    """Text messages through a relay: an HTTP gateway in front of whichever SMS provider.
+
+    POSTs JSON `{phone, sign_name, template, params, text}` with a bearer token; any 2xx
+    is delivered, 429 and 5xx are retried, anything else is refused.
+    """
+
+    def __init__(self, *, url: str, token: str, sender: str, base_url: str, http: requests.Session):
+        self._url, self._token, self._sender = url, token, sender
+        self._base_url = base_url
+        self._http = http
 
     def attempt(self, target: Target, message: Message) -> Attempt:
         link = f" {self._base_url}{message.url}" if self._base_url else ""
@@ -281,11 +290,6 @@ class SmsChannel:
         return classify(
             response.status_code, response.text[:300], response.headers.get("Retry-After")
         )
-
-    def settle(
-        self, session: Session, outcomes: list[tuple[Target, Outcome]], at: datetime
-    ) -> None:
-        """A phone number is kept whatever happens: the user changes it in Settings."""
 
 
 def http_session(workers: int) -> requests.Session:

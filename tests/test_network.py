@@ -134,7 +134,7 @@ def test_each_kept_page_has_a_version_that_moves_only_with_what_it_shows(
     officer, (changed, unchanged, _colleagues) = officer_world
     auth.login("officer1")
     first = listed_versions(client)
-    assert len(set(first.values())) == len(first) == 6
+    assert len(set(first.values())) == len(first) == 7
     assert listed_versions(client) == first
 
     result = correct_contact(

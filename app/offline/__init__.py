@@ -73,6 +73,10 @@ def render_offline_page() -> str:
                         "the ledgers of your caseload open without a connection."
                     ),
                     "home": _("Open Today"),
+                    "signed_out": _(
+                        "You are signed out on this phone and your caseload is gone from it. "
+                        "Your session on the server ends as soon as there is a connection."
+                    ),
                 }
             )
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):

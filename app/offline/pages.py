@@ -19,6 +19,7 @@ PAGE_KINDS = {
     "people.index": "people",
     "people.ledger": "ledger",
     "visits.new": "visit_form",
+    "settings.index": "settings",
 }
 
 
@@ -42,6 +43,8 @@ def offline_pages(*, session: Session, user: User) -> dict:
         if can(user, Action.visit_create, person):
             url = url_for("visits.new", person_id=person.id)
             pages.append({"kind": "visit_form", "url": url, "person_id": str(person.id)})
+    # Settings last: her sign-out works with no signal (sw.js ends the server session later)
+    pages.append({"kind": "settings", "url": url_for("settings.index")})
     page_versions(session, user, pages, people[:LEDGER_LIMIT])
     return {"pages": pages, "truncated": len(people) > LEDGER_LIMIT}
 

@@ -121,12 +121,19 @@ def _everyone_stamp(db: Session, user: User) -> list:
     return [count, latest, versions]
 
 
+# pages about her own account, no person on them: their version moves with it alone
+OWN_PAGES = {"settings"}
+
+
 def page_versions(db: Session, user: User, pages: list[dict], people: list[Person]) -> None:
     """Write each page's version into it (`version`); `people`: those the pages show."""
     mine = _user_stamp(db, user)
     stamps = person_stamps(db, people)
     shared = None
     for page in pages:
+        if page["kind"] in OWN_PAGES:
+            page["version"] = _digest(mine, page["kind"], page["url"])
+            continue
         if "person_id" in page:
             stamp = stamps[uuid.UUID(page["person_id"])]
             page["version"] = _digest(mine, page["kind"], page["url"], stamp)

@@ -33,6 +33,10 @@
     kept.catch(function () { return null; }).then(function (locale) {
       var shown = choose(notices, locale || navigator.language);
       notices.forEach(function (notice) { notice.hidden = notice !== shown; });
+      // signed out with no connection (sw.js): say what happened and what is still to come
+      if (window.location.hash === "#signed-out") {
+        shown.querySelector("[data-signed-out]").hidden = false;
+      }
       document.documentElement.lang = shown.lang;
       document.title = shown.querySelector("h1").textContent;
     });

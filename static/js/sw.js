@@ -201,12 +201,41 @@ function shellPage(url) {
   return caches.match(url.pathname, { cacheName: CACHE_NAME });
 }
 
+// A sign-out with no connection: she is signed out on the phone at once (offline-pages.js
+// forgot her pages and key before posting), and the form, with its token, is kept to end
+// her session on the server at the first navigation that reaches it.
+var KEPT_SIGN_OUT = "signOut:kept";
+
+function keepSignOut(request) {
+  return request.text()
+    .then(function (body) {
+      var kept = { body: body, type: request.headers.get("Content-Type") };
+      return CloverStore.setMeta(KEPT_SIGN_OUT, kept);
+    })
+    .then(function () {
+      return Response.redirect(new URL(SHELL.offline + "#signed-out", self.location.href).href, 303);
+    });
+}
+
+function sendKeptSignOut() {
+  return CloverStore.getMeta(KEPT_SIGN_OUT).then(function (kept) {
+    if (!kept) return null;
+    return fetch("/auth/logout", {
+      method: "POST",
+      body: kept.body,
+      headers: { "Content-Type": kept.type },
+      credentials: "same-origin",
+      redirect: "manual",
+    }).then(function () { return CloverStore.setMeta(KEPT_SIGN_OUT, null); });
+  }).catch(function () { return null; });  // still no connection: kept for the next one
+}
+
 function navigate(request) {
   var url = new URL(request.url);
   var fallback = function () {
     return Promise.resolve(shellPage(url)).then(function (page) { return page || savedCopy(url); });
   };
-  return mustLock(url).then(function (locked) {
+  return sendKeptSignOut().then(function () { return mustLock(url); }).then(function (locked) {
     if (locked) return lockPage();
     return fetch(request).then(
       function (response) {
@@ -261,13 +290,15 @@ function postForm(request, url) {
     .catch(function () { return null; })
     .then(function (form) {
       if (form) return postOrQueue(request);
-      if (url.pathname === "/auth/logout") forgetVault();
+      var signOut = url.pathname === "/auth/logout" ? request.clone() : null;
+      if (signOut) forgetVault();
       return fetch(request).then(function (response) {
         // a sign-in step that moved on (a redirect): a full sign-in, just now
         var signIn = ["/auth/login", "/auth/second-factor", "/auth/enrol"].indexOf(url.pathname) >= 0;
         if (signIn && response.type === "opaqueredirect") signedInAt = Date.now();
         return response;
       }).catch(function () {
+        if (signOut) return keepSignOut(signOut);
         return offlinePage().then(function (page) { return page || lastResort(); });
       });
     });

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from app.models import Person, PersonStatus, User
+from app.models import Person, PersonStatus, User, UserSession
 from tests.browser import offline
 from tests.browser.offline import sign_in, wait_for_control, wait_for_value
 
@@ -90,7 +90,7 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
     saved = set(stored_urls(page, officer.id))
     ledgers = {f"/people/{p.id}" for p in people}
     forms = {f"/people/{p.id}/visits/new" for p in people}
-    assert {"/", "/people/"} | ledgers | forms == saved
+    assert {"/", "/settings/", "/people/"} | ledgers | forms == saved
     # personal pages live in the offline store only, never in Cache Storage
     caches = cached_urls(page)
     assert len(caches) == 1 and next(iter(caches)).startswith(SHELL_PREFIX)
@@ -115,12 +115,14 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
     page.goto(f"{live_server}/people/")
     expect(page.get_by_text(person.name).first).to_be_visible()
 
-    for unknown in ("/settings/", "/no-such-page"):
-        response = page.goto(f"{live_server}{unknown}")
-        assert response.from_service_worker
-        # in her language only
-        expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
-        expect(page.get_by_role("heading", name="You are offline")).to_be_hidden()
+    response = page.goto(f"{live_server}/settings/")
+    assert response.from_service_worker
+    expect(page.get_by_role("heading", name="设置", level=1)).to_be_visible()
+    response = page.goto(f"{live_server}/no-such-page")
+    assert response.from_service_worker
+    # in her language only
+    expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
+    expect(page.get_by_role("heading", name="You are offline")).to_be_hidden()
 
     # a form posted with no connection gets the offline page too
     with page.expect_navigation():
@@ -166,7 +168,7 @@ def test_signing_out_forgets_the_users_pages(page, context, live_server, demo):
     officer, people = caseload_of(demo, "officer1")
     sign_in(page, live_server, "officer1")
     wait_until_saved(page)
-    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 2
+    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 3
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="设置").click()
     expect(page.locator("[data-offline-panel]")).to_contain_text("离线副本保存于")
     page.get_by_role("button", name="退出登录").click()
@@ -176,6 +178,37 @@ def test_signing_out_forgets_the_users_pages(page, context, live_server, demo):
     context.set_offline(True)
     page.goto(f"{live_server}/people/{people[0].id}")
     expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
+
+
+def session_of(db, user) -> UserSession:
+    db.rollback()  # what the server has committed since
+    return db.exec(select(UserSession).where(UserSession.user_id == user.id)).one()
+
+
+def test_signing_out_with_no_signal_forgets_her_pages_and_ends_the_session_later(
+    page, context, live_server, demo
+):
+    officer, people = caseload_of(demo, "officer1")
+    sign_in(page, live_server, "officer1")
+    wait_until_saved(page)
+    context.set_offline(True)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="设置").click()
+    expect(page.get_by_role("heading", name="设置", level=1)).to_be_visible()
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.get_by_text("您已在这部手机上退出登录")).to_be_visible()
+    assert stored_urls(page, officer.id) == []
+    assert page.evaluate("CloverStore.currentUser()") is None
+    page.goto(f"{live_server}/people/{people[0].id}")
+    expect(page.get_by_role("heading", name="当前处于离线状态")).to_be_visible()
+    expect(page.get_by_text(people[0].name)).to_have_count(0)
+    assert session_of(demo, officer).ended_at is None
+
+    # back in signal: the first page she opens ends her session on the server first
+    context.set_offline(False)
+    page.goto(f"{live_server}/")
+    expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
+    assert session_of(demo, officer).ended_at
+    assert page.evaluate("CloverStore.getMeta('signOut:kept')") is None
 
 
 def test_download_button_saves_again(page, live_server, demo):
@@ -227,7 +260,7 @@ def test_an_update_waits_for_the_officer_and_keeps_the_offline_data(app, page, l
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == old_script
     kept = page.evaluate("id => CloverStore.outbox.list(id)", str(officer.id))
     assert [(row["id"], row["payload"]) for row in kept] == [(item["id"], {"notes": "家访"})]
-    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 2
+    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 3
 
 
 def test_the_offline_store_keeps_each_users_outbox_in_order(page, live_server):

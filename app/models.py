@@ -596,6 +596,40 @@ class ReminderDelivery(SQLModel, table=True):
     at: datetime = timestamp_field()
 
 
+# --- standard scales: PHQ-9, GAD-7, craving and mood, scored by the app ---
+
+
+class ScaleResult(SQLModel, table=True):
+    """One standard scale taken with a person, on its own or during a visit, with its score.
+
+    `scale` is a code of app.scales.definitions.SCALES; `answers` one value per item;
+    `total` and `band` are worked out from them by that definition when saved.
+    """
+
+    __table_args__ = (Index("ix_scaleresult_person_taken", "person_id", "taken_at"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    version: int = Field(default=1)
+    person_id: uuid.UUID = fk("person.id", nullable=False, index=False)
+    # the visit it was taken in, when it was
+    visit_id: uuid.UUID | None = fk("visit.id")
+    author_id: uuid.UUID = fk("user.id", nullable=False)
+    scale: str = Field(max_length=20)
+    answers: list[int] = json_list()
+    total: int
+    band: str = Field(max_length=30)
+    # the flags its answers raised (PHQ-9 item 9 above 0: self_harm), read as a visit's are
+    risk_flags: list[str] = json_list()
+    taken_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+    @property
+    def occurred_at(self) -> datetime:
+        """When it was taken: the name the risk alerts read a flagged record's time by."""
+        return self.taken_at
+
+
 # --- offline sync (issue 5): changes that could not be applied as sent, and receipts ---
 
 
@@ -660,6 +694,7 @@ __all__ = [
     "RiskLevel",
     "RiskFlag",
     "Role",
+    "ScaleResult",
     "StatusChange",
     "SupportPath",
     "SyncConflict",

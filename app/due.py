@@ -15,12 +15,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import String, bindparam, cast, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from app.models import FOLLOW_UP_RISKS, Person, SupportPlan, Unit, User, Visit
+from app.models import FOLLOW_UP_RISKS, Person, ScaleResult, SupportPlan, Unit, User, Visit
 from app.policy import people_scope
 from app.schedule import (
     NOT_DUE,
@@ -135,6 +135,18 @@ def _history_query(where):
 
     planned_on = of_last_contact(Visit.next_contact_on)
     last_flags = of_last_contact(Visit.risk_flags)
+    # a scale whose answers flagged a risk (PHQ-9 item 9) at or after her last contact:
+    # open as a flagged contact is, until a later contact follows it
+    scale_flags = cast(ScaleResult.risk_flags, String)
+    scale_risk_at = (
+        select(func.max(ScaleResult.taken_at))
+        .where(
+            ScaleResult.person_id == Person.id,
+            or_(*(scale_flags.like(f'%"{flag}"%') for flag in sorted(FOLLOW_UP_FLAGS))),
+            or_(last_at.is_(None), ScaleResult.taken_at >= last_at),
+        )
+        .scalar_subquery()
+    )
     attempt = aliased(Visit)
     failed_since = (
         select(func.count())
@@ -160,6 +172,7 @@ def _history_query(where):
             Unit.lost_contact_after_days,
             last_flags,
             Unit.risk_follow_up_hours,
+            scale_risk_at,
         )
         .join(Unit, Unit.id == Person.unit_id)
         .where(where)
@@ -168,14 +181,17 @@ def _history_query(where):
 
 def _worked(row, *, today: date, zone: ZoneInfo) -> Worked:
     (person_id, status, withdrawn_at, release, last_at, planned_on, failed) = row[:7]
-    cadence, default, lost_days, last_flags, risk_hours = row[7:]
+    cadence, default, lost_days, last_flags, risk_hours, scale_risk_at = row[7:]
     last_on = local_date(last_at, zone.key) if last_at else None
+    # her last contact, or a scale taken since, flagged a risk: no later contact followed it
+    risks = [last_on] if last_on and FOLLOW_UP_FLAGS & set(last_flags or ()) else []
+    if scale_risk_at is not None:
+        risks.append(local_date(scale_risk_at, zone.key))
     history = ContactHistory(
         last_contact_on=last_on,
         failed_attempts_since=failed or 0,
         next_planned_on=planned_on,
-        # her last contact flagged a risk: no later contact has followed it yet
-        open_risk_on=last_on if FOLLOW_UP_FLAGS & set(last_flags or ()) else None,
+        open_risk_on=max(risks, default=None),
     )
     answer = standing(
         status=status,

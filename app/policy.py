@@ -426,3 +426,18 @@ def audit_scope(user: User) -> ColumnElement[bool]:
         AuditEvent.person_id.in_(select(Person.id).where(Person.unit_id == user.unit_id)),
         AuditEvent.user_id.in_(select(User.id).where(User.unit_id == user.unit_id)),
     )
+
+
+# --- standard scales: entered by those who record an officer's visits with her ---
+
+
+def may_record_scale(session: Session, user: User, person: Person, *, taken_at: datetime) -> bool:
+    """May this user enter a scale for her? Whoever may record a visit with her then, and
+    reads her ledger (a peer helper logs talks, and sees no scale).
+
+    The ledger being open and her consent in force are the write path's to check, as for
+    a visit, so it can say which.
+    """
+    if not can(user, Action.person_records):
+        return False
+    return may_record_visit(session, user, person, kind=VisitKind.follow_up, occurred_at=taken_at)

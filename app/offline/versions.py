@@ -4,7 +4,7 @@ A page's version is a digest of everything its HTML is made from: this release o
 (its code, templates, catalogs and static files, and `CLOVER_BUILD`), who she is (her
 account, settings, unit and session: the CSRF token is per session), the local date (due
 dates read "overdue" against it), and for a person's pages her record, visits, consent,
-plan, status changes and assignments. Today and the people list depend on everyone's. A
+plan, status changes, assignments and scales. Today and the people list depend on everyone's. A
 change to any of these is a new version; the phone fetches the pages whose version moved.
 """
 
@@ -22,6 +22,7 @@ from app.models import (
     Assignment,
     Consent,
     Person,
+    ScaleResult,
     StatusChange,
     SupportPlan,
     SyncConflict,
@@ -48,6 +49,7 @@ RELATED = (
     (StatusChange, StatusChange.created_at),
     (Assignment, Assignment.created_at),
     (Assignment, Assignment.ended_at),
+    (ScaleResult, ScaleResult.updated_at),
 )
 
 

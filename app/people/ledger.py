@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import func
+from sqlalchemy import String, cast, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -18,6 +18,7 @@ from app.models import (
     Consent,
     Person,
     PersonStatus,
+    ScaleResult,
     StatusChange,
     SupportPlan,
     Unit,
@@ -70,9 +71,10 @@ class Ledger:
 
 @dataclass(frozen=True)
 class OpenRisk:
-    """Her last contact, which flagged a risk no later contact has followed yet."""
+    """Her last contact (or a scale taken since), which flagged a risk no later contact has
+    followed yet."""
 
-    visit: Visit
+    visit: Visit | ScaleResult
     flags: list[str]
 
 
@@ -86,7 +88,21 @@ def _open_risk(session: Session, person: Person) -> OpenRisk | None:
         .limit(1)
     ).first()
     flags = [f for f in (last.risk_flags or []) if f in FOLLOW_UP_FLAGS] if last else []
-    return OpenRisk(last, flags) if flags else None
+    if flags:
+        return OpenRisk(last, flags)
+    # else a scale taken since flagged it (PHQ-9 item 9): shown by its time, as a contact's
+    flagged = cast(ScaleResult.risk_flags, String)
+    scale = session.exec(
+        select(ScaleResult)
+        .where(
+            ScaleResult.person_id == person.id,
+            or_(*(flagged.like(f'%"{flag}"%') for flag in sorted(FOLLOW_UP_FLAGS))),
+        )
+        .order_by(ScaleResult.taken_at.desc())
+        .limit(1)
+    ).first()
+    flags = [f for f in (scale.risk_flags or []) if f in FOLLOW_UP_FLAGS] if scale else []
+    return OpenRisk(scale, flags) if flags else None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from app.reminders import cli, loop
 from app.reminders.alerts import on_visit_recorded
 from app.reminders.forms import reminder_panel
 from app.reminders.views import bp
-from app.signals import visit_recorded
+from app.signals import scale_recorded, visit_recorded
 
 __all__ = ["bp", "init_app"]
 
@@ -20,5 +20,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["reminder_panel"] = reminder_panel
     # connecting the same function again (one app per test) is a no-op in blinker
     visit_recorded.connect(on_visit_recorded)
+    # a scale whose answers flag self-harm alerts by the same path as a visit that does
+    scale_recorded.connect(on_visit_recorded)
     if app.config.get("CLOVER_REMINDER_LOOP") and not app.testing:
         app.extensions["clover_reminder_loop"] = loop.start(app, app.config["CLOVER_REMINDER_LOOP"])

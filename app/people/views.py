@@ -14,6 +14,7 @@ from app.people.ledger import age_on, load_ledger, load_peer_ledger
 from app.people.listing import PAGE_SIZE, PeopleFilter, officer_choices, people_page
 from app.people.service import reveal_id_number
 from app.policy import Action, can, require
+from app.scales.ledger import scale_panels
 from app.supervision.dashboard import phase_on, phases_of
 from app.supervision.dashboard_views import phase_label
 
@@ -75,6 +76,7 @@ def _ledger_page(ledger, **context):
         today=on,
         age_on=age_on,
         phase=phase_label(phase),
+        scales=scale_panels(get_session(), ledger.person),
         **context,
     )
 

@@ -301,8 +301,29 @@ def http_session(workers: int) -> requests.Session:
     return session
 
 
+def sms_channel(config, http: requests.Session) -> Channel:
+    """The SMS channel of CLOVER_SMS_PROVIDER: a relay's gateway, Alibaba Cloud or Tencent Cloud.
+
+    CLOVER_SMS_URL turns SMS on; config.py sets it to the provider's endpoint for the two
+    clouds, so what offers the phone field in Settings needs to look at nothing else.
+    """
+    provider = config.get("CLOVER_SMS_PROVIDER") or "relay"
+    if provider != "relay":
+        # imported here: the providers' module builds on this one
+        from app.reminders.sms_providers import provider_channel
+
+        return provider_channel(provider, config, http)
+    return SmsChannel(
+        url=config["CLOVER_SMS_URL"],
+        token=config.get("CLOVER_SMS_TOKEN", ""),
+        sender=config.get("CLOVER_SMS_SENDER", ""),
+        base_url=config.get("CLOVER_BASE_URL", ""),
+        http=http,
+    )
+
+
 def build_channels(config, http: requests.Session) -> list[Channel]:
-    """The channels this server is configured for: Web Push with keys, SMS with a gateway."""
+    """The channels this server is configured for: Web Push with keys, SMS with a provider."""
     channels: list[Channel] = []
     if config.get("CLOVER_VAPID_PRIVATE_KEY"):
         channels.append(
@@ -313,15 +334,7 @@ def build_channels(config, http: requests.Session) -> list[Channel]:
             )
         )
     if config.get("CLOVER_SMS_URL"):
-        channels.append(
-            SmsChannel(
-                url=config["CLOVER_SMS_URL"],
-                token=config.get("CLOVER_SMS_TOKEN", ""),
-                sender=config.get("CLOVER_SMS_SENDER", ""),
-                base_url=config.get("CLOVER_BASE_URL", ""),
-                http=http,
-            )
-        )
+        channels.append(sms_channel(config, http))
     return channels
 
 

@@ -195,3 +195,75 @@ def funnel(*, chart_id: str, title: str, stages: Sequence[tuple[str, int]]) -> M
         )
         body.append(_row_value(y, span, str(count)))
     return _svg(chart_id, title, height, body, "funnel")
+
+
+def line_over_bands(
+    *,
+    chart_id: str,
+    title: str,
+    points: Sequence[tuple[str, int]],
+    bands: Sequence[tuple[int, int, str]],
+    lowest: int,
+    highest: int,
+) -> Markup:
+    """Values over time as a line, over shaded bands of what they mean (a scale's severity).
+
+    `points` is (date label, value), oldest first, spaced evenly; `bands` is (low, high,
+    key), both ends included, each shaded by its class `band-<key>`, its low end on the axis.
+    Each point carries a `<title>` with its date and value.
+    """
+    height, top_pad, bottom, left, right = 180, 10, 24, 30, 12
+    plot = height - top_pad - bottom
+    span = max(highest - lowest, 1)
+
+    def y(value: float) -> float:
+        return top_pad + plot - plot * (value - lowest) / span
+
+    body = []
+    for low, high, key in bands:
+        top, base = y(min(high + 0.5, highest)), y(max(low - 0.5, lowest))
+        body.append(
+            _tag(
+                '<rect class="band-{key}" x="{x}" y="{y}" width="{w}" height="{h}"/>'
+                '<text class="chart-axis" x="{tx}" y="{ty}" text-anchor="end">{low}</text>',
+                key=key,
+                x=left,
+                y=float(top),
+                w=WIDTH - left,
+                h=float(base - top),
+                tx=left - 6,
+                ty=float(y(low) + 4),
+                low=low,
+            )
+        )
+    step = (WIDTH - left - right * 2) / max(len(points) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + right + (i * step if len(points) > 1 else (WIDTH - left - right * 2) / 2)
+
+    if len(points) > 1:
+        coordinates = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+        body.append(_tag('<polyline class="chart-trend" fill="none" points="{p}"/>', p=coordinates))
+    for i, (label, value) in enumerate(points):
+        body.append(
+            _tag(
+                '<circle class="chart-point" cx="{x}" cy="{y}" r="4">'
+                "<title>{label}: {value}</title></circle>",
+                x=float(x(i)),
+                y=float(y(value)),
+                label=label,
+                value=value,
+            )
+        )
+    ends = [(0, "start"), (len(points) - 1, "end")] if len(points) > 1 else [(0, "middle")]
+    for i, anchor in ends[: len(points)]:
+        body.append(
+            _tag(
+                '<text class="chart-axis" x="{x}" y="{y}" text-anchor="{anchor}">{label}</text>',
+                x=float(x(i)),
+                y=height - 7,
+                anchor=anchor,
+                label=points[i][0],
+            )
+        )
+    return _svg(chart_id, title, height, body, "line")

@@ -1,0 +1,59 @@
+"""In headless Chromium at 360 px: a PHQ-9 entered from her ledger on one screen, then
+charted there."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.offline import chip
+from tests.browser.test_visits_browser import fits_the_phone, sign_in
+from tests.factories import make_person
+
+pytestmark = pytest.mark.browser
+# nothing (the bottom navigation) covers the middle of the element
+ON_TOP = """(element) => {
+  const box = element.getBoundingClientRect();
+  return element.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2));
+}"""
+
+
+@pytest.fixture
+def person(db, unit, make_user):
+    officer = make_user("officer1", display_name="陈雪梅")
+    return make_person(db, unit, officer, name="王秀英")
+
+
+def test_enter_a_phq9_from_her_ledger_on_a_phone(page, live_server, person):
+    violations = []
+    page.on(
+        "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+    )
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/people/{person.id}")
+    expect(page.locator("#scales")).to_contain_text("还没有填写过量表。")
+    page.locator("#scales").get_by_role("link", name="填写量表").click()
+    page.get_by_role("link", name="PHQ-9（抑郁）").click()
+
+    expect(page.get_by_role("heading", name="PHQ-9（抑郁）", level=1)).to_be_visible()
+    expect(page.get_by_text("在过去的两周里，您有多少时间受到以下问题的困扰？")).to_be_visible()
+    save = page.get_by_role("button", name="保存量表")
+    # the save button stays in reach above the bottom navigation, before any scrolling
+    expect(save).to_be_in_viewport()
+    assert save.evaluate(ON_TOP)
+    assert fits_the_phone(page)
+    for item, answer in enumerate([2, 2, 1, 2, 1, 1, 1, 1], start=1):
+        chip(page, f"q{item}", str(answer)).click()
+    assert chip(page, "q1", "2").bounding_box()["height"] >= 48
+    # one left unanswered: refused, and what was chosen stays chosen
+    save.click()
+    expect(page.get_by_role("alert")).to_contain_text("第 9 题")
+    expect(page.locator('input[name="q1"][value="2"]')).to_be_checked()
+    assert fits_the_phone(page)
+    chip(page, "q9", "0").click()
+    page.get_by_role("button", name="保存量表").click()
+    expect(page.get_by_text("PHQ-9（抑郁）已保存：总分 11，中度抑郁。")).to_be_visible()
+    scales = page.locator("#scales")
+    expect(scales.locator("svg#chart-phq9")).to_be_visible()
+    expect(scales).to_contain_text("最近一次：11，中度抑郁")
+    expect(scales.locator("table tbody tr")).to_have_count(1)
+    assert fits_the_phone(page)
+    assert violations == []

@@ -1,5 +1,6 @@
 """Configuration from the environment; refuses default secrets outside development."""
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -93,6 +94,61 @@ def database_pool(environ) -> dict:
     }
 
 
+SMS_PROVIDERS = ("relay", "aliyun", "tencent")
+
+
+def sms_settings(environ) -> dict:
+    """The SMS channel: a relay's gateway, Alibaba Cloud SMS or Tencent Cloud SMS; off by default.
+
+    CLOVER_SMS_URL is what turns it on: set by hand for a relay, the provider's endpoint for
+    the two clouds unless given (a test points it at a stand-in). README "SMS providers".
+    """
+    from app.models import ReminderKind
+    from app.reminders.sms_providers import PROVIDER_URLS
+
+    url = environ.get("CLOVER_SMS_URL") or None
+    provider = environ.get("CLOVER_SMS_PROVIDER") or ("relay" if url else None)
+    if provider not in (None, *SMS_PROVIDERS):
+        raise ConfigError(f"CLOVER_SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}")
+    if provider == "relay" and not url:
+        raise ConfigError("CLOVER_SMS_PROVIDER=relay needs CLOVER_SMS_URL, the relay's gateway")
+    if provider in PROVIDER_URLS:
+        url = url or PROVIDER_URLS[provider]
+        required = ["CLOVER_SMS_KEY_ID", "CLOVER_SMS_KEY_SECRET", "CLOVER_SMS_SENDER"]
+        required.append("CLOVER_SMS_TEMPLATES")
+        if provider == "tencent":
+            required.append("CLOVER_SMS_APP_ID")
+        if missing := [name for name in required if not environ.get(name)]:
+            raise ConfigError(f"CLOVER_SMS_PROVIDER={provider} needs {', '.join(missing)}")
+    try:
+        templates = json.loads(environ.get("CLOVER_SMS_TEMPLATES") or "{}")
+    except ValueError as error:
+        raise ConfigError(f"CLOVER_SMS_TEMPLATES is not JSON: {error}") from error
+    kinds = [kind.value for kind in ReminderKind]
+    if not isinstance(templates, dict) or not set(templates) <= set(kinds):
+        raise ConfigError(
+            "CLOVER_SMS_TEMPLATES must be a JSON object of template codes by reminder kind, "
+            f'e.g. {{"digest": "SMS_123"}}; the kinds are {", ".join(kinds)}'
+        )
+    return {
+        "CLOVER_SMS_PROVIDER": provider,
+        "CLOVER_SMS_URL": url,
+        # the relay's bearer token
+        "CLOVER_SMS_TOKEN": environ.get("CLOVER_SMS_TOKEN", ""),
+        # the approved sign name (签名), e.g. 三叶草
+        "CLOVER_SMS_SENDER": environ.get("CLOVER_SMS_SENDER", ""),
+        # Alibaba Cloud AccessKeyId/AccessKeySecret, or Tencent Cloud SecretId/SecretKey
+        "CLOVER_SMS_KEY_ID": environ.get("CLOVER_SMS_KEY_ID", ""),
+        "CLOVER_SMS_KEY_SECRET": environ.get("CLOVER_SMS_KEY_SECRET", ""),
+        # Tencent Cloud's SmsSdkAppId
+        "CLOVER_SMS_APP_ID": environ.get("CLOVER_SMS_APP_ID", ""),
+        # the cloud's region (cn-hangzhou, ap-guangzhou by default)
+        "CLOVER_SMS_REGION": environ.get("CLOVER_SMS_REGION", ""),
+        # one approved template per reminder kind: Alibaba's code or Tencent's id
+        "CLOVER_SMS_TEMPLATES": {kind: str(code) for kind, code in templates.items()},
+    }
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ.get("CLOVER_ENV", "development")
@@ -120,10 +176,7 @@ def load_config(instance_path: Path) -> dict:
     session_hours = int(os.environ.get("CLOVER_SESSION_HOURS", "12"))
     return {
         **_vapid_keys(instance_path, production),
-        # the SMS channel posts to a provider's HTTP gateway; off unless a URL is set
-        "CLOVER_SMS_URL": os.environ.get("CLOVER_SMS_URL") or None,
-        "CLOVER_SMS_TOKEN": os.environ.get("CLOVER_SMS_TOKEN", ""),
-        "CLOVER_SMS_SENDER": os.environ.get("CLOVER_SMS_SENDER", ""),
+        **sms_settings(os.environ),
         # where links in an SMS point, e.g. https://clover.example.org
         "CLOVER_BASE_URL": os.environ.get("CLOVER_BASE_URL", "").rstrip("/"),
         # seconds between in-process reminder runs; 0 (the default) leaves it to cron

@@ -16,6 +16,7 @@ from app.models import (
     AuditEvent,
     Consent,
     Person,
+    ScaleResult,
     StatusChange,
     SupportPlan,
     Unit,
@@ -71,6 +72,7 @@ def complete_record(session: Session, person: Person, *, cipher) -> dict:
         "assignments": (Assignment, Assignment.started_at),
         "consents": (Consent, Consent.version),
         "support_plans": (SupportPlan, SupportPlan.version),
+        "scale_results": (ScaleResult, ScaleResult.taken_at),
     }
     record = {"person": details, "unit": unit.name if unit else None}
     for key, (model, order) in by_person.items():

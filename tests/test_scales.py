@@ -1,6 +1,7 @@
 """Standard scales: scored by the published rules, entered on one screen, charted on her
 ledger; PHQ-9 item 9 above 0 raises the self-harm flag and alert a visit's flag raises."""
 
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -13,6 +14,7 @@ from app.models import AuditEvent, Reminder, ScaleResult
 from app.offline.versions import person_stamps
 from app.scales.definitions import GAD7, PHQ9, SCALES
 from app.types import utcnow
+from tests.conftest import AuthActions
 from tests.factories import save_visit, visit_data
 from tests.people_world import ZONE, reload
 
@@ -169,6 +171,13 @@ def test_item_9_above_0_raises_the_self_harm_flag_and_alerts_the_supervisor(
     assert 'id="open-risk"' in ledger and "自伤风险" in ledger
     assert 'id="risk"' in client.get("/").text
     assert check_due(db, today=schedule_today()).differences == []
+    # and waits on her supervisor's dashboard, self-harm first
+    db.rollback()
+    supervisor = client.application.test_client()
+    AuthActions(supervisor).login("supervisor")
+    risks = supervisor.get("/supervision/").text
+    risks = risks[risks.index('id="risks"') : risks.index("</section>", risks.index('id="risks"'))]
+    assert "张晓梅" in risks and "PHQ-9（抑郁）" in risks and "#scale-phq9" in risks
     # a completed contact after it clears it
     db.rollback()
     later = utcnow() + timedelta(minutes=5)
@@ -270,3 +279,16 @@ def test_a_new_scale_moves_her_ledger_kept_on_the_phone(client, auth, world, db)
     post_scale(client, mine, [3], code="craving")
     db.rollback()
     assert person_stamps(db, [reload(db, mine)])[mine.id] != before
+
+
+def test_her_complete_record_for_a_subject_access_request_holds_her_scales(client, auth, world, db):
+    mine = world.people["mine"]
+    auth.login("officer1")
+    post_scale(client, mine, answers_for(7, items=7), code="gad7")
+    auth.logout()
+    auth.login("supervisor")
+    record = json.loads(client.get(f"/audit/people/{mine.id}.json").data)
+    [scale] = record["scale_results"]
+    assert (scale["scale"], scale["total"], scale["band"]) == ("gad7", 7, "mild")
+    page = client.get(f"/audit/people/{mine.id}").text
+    assert "<h2>量表</h2>" in page and "gad7" in page

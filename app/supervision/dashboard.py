@@ -50,7 +50,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise as pairs
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, and_, case, cast, func, literal, or_
+from sqlalchemy import Date, Integer, String, and_, case, cast, func, literal, or_, union_all
 from sqlmodel import Session, select
 
 from app.models import (
@@ -60,6 +60,7 @@ from app.models import (
     PersonStatus,
     RiskFlag,
     Role,
+    ScaleResult,
     Unit,
     User,
     Visit,
@@ -151,6 +152,7 @@ class PersonRef:
 
 @dataclass(frozen=True)
 class RiskItem:
+    # the flagged visit, or the scale result when `kind` is a scale's code
     visit_id: uuid.UUID
     person: PersonRef
     officer_name: str | None
@@ -636,27 +638,41 @@ def _officer_row(officer_id, name, by_officer, this_month, on_time_by) -> Office
 
 
 def _waiting_risks(session: Session, in_unit) -> list[tuple]:
-    """The flagged visits waiting for a contact, self-harm first, newest first."""
-    # the flags are a JSON list; its text holds the quoted code on SQLite and PostgreSQL
-    text = cast(Visit.risk_flags, String)
-    self_harm = text.like(f'%"{RiskFlag.self_harm.value}"%')
-    flagged = or_(*(text.like(f'%"{flag.value}"%') for flag in WAITING_FLAGS))
+    """The flagged visits (and scales, by their code as the kind) waiting for a contact,
+    self-harm first, newest first."""
     # not followed by a contact: no older than her last one (the visit index, per person)
     since = func.coalesce(Person.last_contact_at, literal(NEVER, UTCDateTime))
-    waiting = Visit.occurred_at >= since  # a range on (person_id, occurred_at)
-    query = (
-        select(
-            Visit.id,
-            Visit.kind,
-            Visit.occurred_at,
-            Visit.risk_flags,
-            Person.id,
-            Person.name,
-            Person.assigned_officer_id,
+
+    def flagged(model, kind, at):
+        # the flags are a JSON list; its text holds the quoted code on SQLite and PostgreSQL
+        text = cast(model.risk_flags, String)
+        return (
+            select(
+                model.id.label("id"),
+                kind.label("kind"),
+                at.label("occurred_at"),
+                model.risk_flags.label("risk_flags"),
+                Person.id.label("person_id"),
+                Person.name.label("name"),
+                Person.assigned_officer_id.label("officer_id"),
+            )
+            .join(Person, Person.id == model.person_id)
+            .where(
+                in_unit,
+                Person.status != PersonStatus.closed,
+                or_(*(text.like(f'%"{flag.value}"%') for flag in WAITING_FLAGS)),
+                at >= since,  # a range on (person_id, occurred_at) or (person_id, taken_at)
+            )
         )
-        .join(Person, Person.id == Visit.person_id)
-        .where(in_unit, Person.status != PersonStatus.closed, flagged, waiting)
-        .order_by(case((self_harm, 0), else_=1), Visit.occurred_at.desc())
+
+    both = union_all(
+        flagged(Visit, Visit.kind, Visit.occurred_at),
+        flagged(ScaleResult, ScaleResult.scale, ScaleResult.taken_at),
+    ).subquery()
+    self_harm = cast(both.c.risk_flags, String).like(f'%"{RiskFlag.self_harm.value}"%')
+    query = (
+        select(*both.c)
+        .order_by(case((self_harm, 0), else_=1), both.c.occurred_at.desc())
         .limit(RISK_LIMIT)
     )
     return [tuple(row) for row in session.exec(query)]

@@ -188,6 +188,13 @@ def load_config(instance_path: Path) -> dict:
         "CLOVER_REMINDER_LEASE": timedelta(
             seconds=int(os.environ.get("CLOVER_REMINDER_LEASE_SECONDS", "300"))
         ),
+        # WeCom (企业微信) application messages: on when the corp id, secret and agent id are set
+        "CLOVER_WECOM_CORP_ID": os.environ.get("CLOVER_WECOM_CORP_ID", ""),
+        "CLOVER_WECOM_SECRET": os.environ.get("CLOVER_WECOM_SECRET", ""),
+        "CLOVER_WECOM_AGENT_ID": os.environ.get("CLOVER_WECOM_AGENT_ID", ""),
+        "CLOVER_WECOM_API": os.environ.get(
+            "CLOVER_WECOM_API", "https://qyapi.weixin.qq.com"
+        ).rstrip("/"),
         "CLOVER_ENV": env,
         "SECRET_KEY": secret_key,
         # comma-separated Fernet keys, newest first, so old keys still decrypt after rotation

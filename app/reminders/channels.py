@@ -46,6 +46,7 @@ class Message:
     # Web Push `Topic` (RFC 8030): a push service keeps one undelivered message per topic,
     # so a resend of the same reminder after a crash replaces the first rather than adds
     topic: str = ""
+    action: str = ""  # the words on the link's button where a channel shows one (WeCom)
 
     def payload(self) -> dict:
         data = {"title": self.title, "body": self.body, "url": self.url, "tag": self.tag}
@@ -323,7 +324,8 @@ def sms_channel(config, http: requests.Session) -> Channel:
 
 
 def build_channels(config, http: requests.Session) -> list[Channel]:
-    """The channels this server is configured for: Web Push with keys, SMS with a provider."""
+    """The channels this server is configured for: Web Push with keys, SMS with a provider,
+    WeCom with an application."""
     channels: list[Channel] = []
     if config.get("CLOVER_VAPID_PRIVATE_KEY"):
         channels.append(
@@ -335,9 +337,20 @@ def build_channels(config, http: requests.Session) -> list[Channel]:
         )
     if config.get("CLOVER_SMS_URL"):
         channels.append(sms_channel(config, http))
+    # imported here: the WeCom module builds on this one
+    from app.reminders.wecom import wecom_channel
+
+    if channel := wecom_channel(config, http):
+        channels.append(channel)
     return channels
 
 
 def channels_configured(config) -> bool:
     """True when at least one channel could send from this server."""
-    return bool(config.get("CLOVER_VAPID_PRIVATE_KEY") or config.get("CLOVER_SMS_URL"))
+    from app.reminders.wecom import wecom_configured
+
+    return bool(
+        config.get("CLOVER_VAPID_PRIVATE_KEY")
+        or config.get("CLOVER_SMS_URL")
+        or wecom_configured(config)
+    )

@@ -17,6 +17,8 @@ from app.reminders.timing import parse_hhmm
 from app.types import utcnow
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# what WeCom takes as a member's UserID
+WECOM_USER_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # what a User-Agent says, in the order to look for it
 SYSTEMS = (
@@ -177,6 +179,19 @@ def phone_number(value: str) -> str | None:
     return digits
 
 
+def wecom_user_id(value: str) -> str | None:
+    """A WeCom UserID as she typed it (trimmed), or None when empty."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not WECOM_USER_ID.fullmatch(value):
+        raise ReminderError(
+            "wecom_user_id",
+            N_("Enter your WeCom UserID: up to 64 letters, digits and the signs _ - . @"),
+        )
+    return value
+
+
 def update_preferences(*, session: Session, user: User, data: dict) -> User:
     """Save when and where she is reminded; nothing changes when anything is invalid."""
     reminder_time = _time(data, "reminder_time", required=True)
@@ -187,8 +202,12 @@ def update_preferences(*, session: Session, user: User, data: dict) -> User:
         raise ReminderError("quiet_end", N_("Give both ends of the quiet hours, or neither."))
     # the field is only offered where the SMS channel is on; absent, the number stays
     phone = phone_number(data.get("reminder_phone") or "") if "reminder_phone" in data else None
+    # so is the WeCom user id, where the WeCom channel is on
+    wecom = wecom_user_id(data.get("wecom_user_id") or "") if "wecom_user_id" in data else None
     if "reminder_phone" in data:
         user.reminder_phone = phone
+    if "wecom_user_id" in data:
+        user.wecom_user_id = wecom
     user.reminder_time, user.evening_time = reminder_time, evening_time
     user.quiet_start, user.quiet_end = quiet_start, quiet_end
     user.updated_at = utcnow()
@@ -202,6 +221,7 @@ def update_preferences(*, session: Session, user: User, data: dict) -> User:
             "evening_time": evening_time,
             "quiet": [quiet_start, quiet_end],
             "sms": user.reminder_phone is not None,
+            "wecom": user.wecom_user_id is not None,
         },
     )
     return user

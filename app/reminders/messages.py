@@ -101,4 +101,6 @@ def message_for(reminder: Reminder, locale: str) -> Message:
                 message = _alert(reminder.details, reminder.ref)
             case _:
                 message = _test()
-    return replace(message, topic=topic_for(reminder))
+        # a WeCom card's button: four characters at most
+        action = gettext("View")
+    return replace(message, topic=topic_for(reminder), action=action)

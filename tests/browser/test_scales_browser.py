@@ -1,10 +1,18 @@
 """In headless Chromium at 360 px: a PHQ-9 entered from her ledger on one screen, then
-charted there."""
+charted there; axe-core finds no WCAG 2.1 A/AA violation on the scale pages."""
+
+import uuid
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from app.contract import commit
+from app.models import User
+from app.scales.service import record_scale
+from app.types import utcnow
 from tests.browser.offline import chip
+from tests.browser.test_accessibility_browser import violations
 from tests.browser.test_visits_browser import fits_the_phone, sign_in
 from tests.factories import make_person
 
@@ -57,3 +65,32 @@ def test_enter_a_phq9_from_her_ledger_on_a_phone(page, live_server, person):
     expect(scales.locator("table tbody tr")).to_have_count(1)
     assert fits_the_phone(page)
     assert violations == []
+
+
+@pytest.fixture
+def audited(browser, browser_context_args):
+    """A page beside which axe's own script may run (the pages keep their strict CSP)."""
+    context = browser.new_context(**browser_context_args, bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_the_scale_pages_and_her_chart_have_no_accessibility_violation(
+    audited, live_server, person, db
+):
+    page = audited
+    officer = db.get(User, person.assigned_officer_id)
+    for days, total in ((40, 16), (10, 9)):
+        answers = [min(3, max(0, total - 3 * i)) for i in range(8)] + [0]
+        data = {"id": str(uuid.uuid4()), "person_id": person.id, "scale": "phq9"}
+        data.update({f"q{i + 1}": a for i, a in enumerate(answers)})
+        assert record_scale(session=db, user=officer, data=data, now=utcnow() - timedelta(days))
+        commit(db)
+    sign_in(page, live_server)
+    for url in ("", "/scales/new", "/scales/phq9/new", "/scales/craving/new"):
+        page.goto(f"{live_server}/people/{person.id}{url}")
+        assert violations(page) == [], url
+    # a refused scale: the summary, the questions marked invalid
+    page.get_by_role("button", name="保存量表").click()
+    expect(page.get_by_role("alert")).to_contain_text("第 1 题")
+    assert violations(page) == []

@@ -13,7 +13,7 @@ from app.models import AuditEvent, ReminderDelivery, User
 from app.reminders.channels import Message, Outcome, Target
 from app.reminders.wecom import TOKEN_MARGIN_SECONDS, WeComChannel
 from tests.reminders.conftest import CHONGQING_EIGHT
-from tests.reminders.wecom_standin import AGENT_ID, CORP_ID, SECRET, WeComStandIn
+from tests.reminders.wecom_standin import AGENT_ID, CORP_ID, WeComStandIn
 
 BASE_URL = "https://clover.example.org"
 CONFIG_LOG = "fix the WeCom settings"
@@ -32,7 +32,7 @@ def wecom():
 def wecom_app(push_app, wecom):
     push_app.config.update(
         CLOVER_WECOM_CORP_ID=CORP_ID,
-        CLOVER_WECOM_SECRET=SECRET,
+        CLOVER_WECOM_SECRET=wecom.secret,
         CLOVER_WECOM_AGENT_ID=str(AGENT_ID),
         CLOVER_WECOM_API=wecom.api,
         CLOVER_BASE_URL=BASE_URL,
@@ -97,7 +97,7 @@ def channel_on(wecom, *, clock=None):
     kwargs = {"clock": clock} if clock else {}
     return WeComChannel(
         corp_id=CORP_ID,
-        secret=SECRET,
+        secret=wecom.secret,
         agent_id=str(AGENT_ID),
         api=wecom.api,
         base_url=BASE_URL,
@@ -186,14 +186,14 @@ def test_a_user_id_wecom_does_not_know_fails(wecom):
 
 
 @pytest.mark.parametrize(
-    ("corp_id", "secret", "errcode"), [("ww-wrong", SECRET, 40013), (CORP_ID, "wrong", 40001)]
+    ("corp_id", "secret", "errcode"), [("ww-wrong", None, 40013), (CORP_ID, "wrong", 40001)]
 )
 def test_a_wrong_corp_id_or_secret_fails_says_why_and_is_asked_once(
     wecom, caplog, corp_id, secret, errcode
 ):
     channel = WeComChannel(
         corp_id=corp_id,
-        secret=secret,
+        secret=secret or wecom.secret,
         agent_id=str(AGENT_ID),
         api=wecom.api,
         base_url=BASE_URL,

@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 CORP_ID = "ww0123456789abcdef"
-SECRET = "app-secret-" + "s" * 32
 AGENT_ID = 1000002
 TEXTCARD_FIELDS = {"title", "description", "url", "btntxt"}
 
@@ -31,6 +30,8 @@ class Sent:
 
 class WeComStandIn:
     def __init__(self, *, members: set[str], expires_in: int = 7200):
+        # an app of its own each time: a token Clover keeps for one is no good for the next
+        self.secret = secrets.token_urlsafe(32)
         self.members = members
         self.expires_in = expires_in
         self.tokens: dict[str, bool] = {}  # token -> still good
@@ -81,7 +82,7 @@ class WeComStandIn:
     def get_token(self, query: dict) -> dict:
         if query.get("corpid") != CORP_ID:
             return {"errcode": 40013, "errmsg": "invalid corpid"}
-        if query.get("corpsecret") != SECRET:
+        if query.get("corpsecret") != self.secret:
             return {"errcode": 40001, "errmsg": "invalid credential"}
         token = secrets.token_urlsafe(48)
         with self._lock:

@@ -292,3 +292,26 @@ def test_her_complete_record_for_a_subject_access_request_holds_her_scales(clien
     assert (scale["scale"], scale["total"], scale["band"]) == ("gad7", 7, "mild")
     page = client.get(f"/audit/people/{mine.id}").text
     assert "<h2>量表</h2>" in page and "gad7" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("id", "", "这份量表没有有效的编号，请重新加载表单。"),
+        ("id", "not-a-uuid", "这份量表没有有效的编号，请重新加载表单。"),
+        ("visit_id", "not-a-uuid", "这不是有效的标识符。"),
+        ("visit_id", "colleague", "这次走访不是她的记录。"),
+    ],
+)
+def test_a_broken_form_is_refused_with_its_reason_and_nothing_stored(
+    client, auth, world, db, field, value, message
+):
+    mine = world.people["mine"]
+    if value == "colleague":  # a visit with another woman
+        other = save_visit(db, world.users["other_officer"], visit_data(world.people["colleague"]))
+        value = str(other.record.id)
+    auth.login("officer1")
+    url, form = entry_page(client, mine, "mood")
+    answer = client.post(url, data={**form, "q1": "3", field: value})
+    assert answer.status_code == 422 and message in answer.text
+    assert stored(db) == []

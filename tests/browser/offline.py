@@ -151,6 +151,17 @@ def unspent_code(page, base, username, secret) -> str:
     return totp.generate_otp(step)
 
 
+def uncovered(locator) -> bool:
+    """Nothing (the bottom navigation) covers the middle of the element: a thumb reaches it."""
+    return locator.evaluate(
+        """(element) => {
+            const box = element.getBoundingClientRect();
+            const middle = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+            return element.contains(middle);
+        }"""
+    )
+
+
 def wait_until_saved(page):
     """The service worker controls the page and the caseload is in the offline store."""
     wait_for_control(page)

@@ -11,17 +11,12 @@ from app.contract import commit
 from app.models import User
 from app.scales.service import record_scale
 from app.types import utcnow
-from tests.browser.offline import chip
+from tests.browser.offline import chip, uncovered
 from tests.browser.test_accessibility_browser import violations
 from tests.browser.test_visits_browser import fits_the_phone, sign_in
 from tests.factories import make_person
 
 pytestmark = pytest.mark.browser
-# nothing (the bottom navigation) covers the middle of the element
-ON_TOP = """(element) => {
-  const box = element.getBoundingClientRect();
-  return element.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2));
-}"""
 
 
 @pytest.fixture
@@ -46,7 +41,7 @@ def test_enter_a_phq9_from_her_ledger_on_a_phone(page, live_server, person):
     save = page.get_by_role("button", name="保存量表")
     # the save button stays in reach above the bottom navigation, before any scrolling
     expect(save).to_be_in_viewport()
-    assert save.evaluate(ON_TOP)
+    assert uncovered(save)
     assert fits_the_phone(page)
     for item, answer in enumerate([2, 2, 1, 2, 1, 1, 1, 1], start=1):
         chip(page, f"q{item}", str(answer)).click()

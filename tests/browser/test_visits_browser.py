@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.models import Visit
 from app.types import utcnow
-from tests.browser.offline import chip, signed_in, wait_until
+from tests.browser.offline import chip, signed_in, uncovered, wait_until
 from tests.conftest import PASSWORD
 from tests.factories import make_person
 
@@ -188,6 +188,7 @@ def test_the_kind_first_a_save_bar_in_reach_and_back_to_today(page, live_server,
     # the save button stays on the screen while the form scrolls under it
     save = page.get_by_role("button", name="保存回访")
     assert save.bounding_box()["y"] + save.bounding_box()["height"] <= 740
+    assert uncovered(save)
     page.get_by_label("备注").fill("电话回访，近况稳定。")
     save.click()
 

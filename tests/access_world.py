@@ -175,6 +175,7 @@ class AccessWorld:
                 "device_id": self.device_keys[holder],
                 "user_session_id": self.sessions[user],
                 "user_id": self.users[user].id,
+                "code": "phq9",  # a scale
             }
 
         scopes = {role: {"home": ids(*HOME[role]), "away": ids(*AWAY[role])} for role in ROLES}

@@ -90,6 +90,9 @@ visits.new                   POST    signin    bad/hidden        bad/hidden     
 visits.edit                  GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         forbidden
 visits.edit                  POST    signin    bad/hidden        bad/hidden        bad/hidden        bad/hidden        forbidden
 visits.versions              GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         ok/ok
+scales.choose                GET     signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
+scales.new                   GET     signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
+scales.new                   POST    signin    forbidden/hidden  bad/hidden        bad/hidden        bad/hidden        forbidden
 audit.index                  GET     signin    forbidden         forbidden         forbidden         ok                ok
 audit.export                 GET     signin    forbidden         forbidden         forbidden         ok                ok
 audit.subject_access         GET     signin    forbidden/hidden  forbidden/hidden  forbidden/hidden  ok/hidden         forbidden

@@ -125,14 +125,38 @@ def test_service_worker_is_served_from_the_root(client):
     assert re.fullmatch(r"[0-9a-f]{16}", shell["version"])
     assert shell["offline"] == "/offline"
     assert shell["contract"] == "/offline/contract.json"
-    shell_pages = ["/offline", "/outbox", "/offline/lock", "/offline/contract.json"]
+    # the Outbox in each language: the worker opens hers
+    shell_pages = [
+        "/offline",
+        "/outbox?lang=zh_Hans",
+        "/outbox?lang=en",
+        "/offline/lock",
+        "/offline/contract.json",
+    ]
     # each static file by its hashed URL, as the pages ask for it
-    static = [re.fullmatch(r"/static/(.+)\?v=[0-9a-f]{12}", url) for url in shell["precache"][:-4]]
+    static = [re.fullmatch(r"/static/(.+)\?v=[0-9a-f]{12}", url) for url in shell["precache"][:-5]]
     assert [match[1] for match in static] == list(SHELL_FILES)
-    assert shell["precache"][-4:] == shell_pages
+    assert shell["precache"][-5:] == shell_pages
     imports = [url.partition("?")[0] for url in shell["imports"]]
     assert imports[2:4] == ["/static/js/offline-store.js", "/static/js/outbox.js"]
     assert set(shell["imports"]) <= set(shell["precache"])
+
+
+@pytest.mark.parametrize(
+    ("asked", "heading"),
+    [("zh_Hans", "待发送"), ("en", "Outbox"), ("xx", "待发送"), (None, "待发送")],
+)
+def test_the_outbox_shell_is_kept_in_each_language(client, asked, heading):
+    response = client.get("/outbox", query_string={"lang": asked} if asked else None)
+    assert response.status_code == 200
+    assert f'<h1 id="outbox-title">{heading}</h1>' in response.text
+    assert "Set-Cookie" not in response.headers or asked is None
+
+
+def test_the_outbox_opens_in_her_language_online(client, auth, make_user, db):
+    make_user("officer9", locale="en")
+    auth.login("officer9")
+    assert '<h1 id="outbox-title">Outbox</h1>' in client.get("/outbox").text
 
 
 def test_the_shell_holds_everything_a_page_loads(client, auth, caseloads):

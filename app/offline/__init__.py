@@ -13,7 +13,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -88,15 +88,25 @@ def page():
     return render_offline_page()
 
 
-def render_outbox_page() -> str:
+def render_outbox_page(locale: str) -> str:
     """The Outbox page: a shell, the same for everyone; the items come from the phone."""
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(locale):
         return render_template("outbox/index.html", app_shell=True)
+
+
+def outbox_shells() -> list[str]:
+    """The Outbox shell in each language, as the worker keeps them (`?lang=`)."""
+    locales = current_app.config["CLOVER_LOCALES"]
+    return [url_for("offline.outbox", lang=locale) for locale in locales]
 
 
 @bp.get("/outbox")
 def outbox():
-    return render_outbox_page()
+    """In the language asked for (the worker keeps one per language), else in hers."""
+    asked = request.args.get("lang")
+    if asked not in current_app.config["CLOVER_LOCALES"]:
+        asked = str(get_locale())
+    return render_outbox_page(asked)
 
 
 @bp.get("/offline/contract.json")
@@ -127,10 +137,13 @@ def service_worker():
     shared = json.dumps(offline_contract(), sort_keys=True)
     version = shell_version(
         static_folder=static,
-        offline_page=render_offline_page() + render_outbox_page() + lock() + shared,
+        offline_page=render_offline_page()
+        + "".join(render_outbox_page(locale) for locale in current_app.config["CLOVER_LOCALES"])
+        + lock()
+        + shared,
         build=current_app.config["CLOVER_BUILD"],
     )
-    shell_pages = [offline_url, url_for("offline.outbox"), url_for("offline.lock"), contract_url]
+    shell_pages = [offline_url, *outbox_shells(), url_for("offline.lock"), contract_url]
     # the same hashed URLs the pages ask for, so a page served offline finds its scripts
     precache = [url_for("static", filename=name) for name in SHELL_FILES] + shell_pages
     script = worker_script(

@@ -13,13 +13,14 @@ from pydantic import BaseModel
 
 from app.contract import Outcome
 from app.errors import API_ERRORS
+from app.offline.pages import PAGE_KINDS as KEPT_PAGES
 from app.people.validation import ContactForm
 from app.reminders.devices import SubscriptionBody
 from app.sync.push import MAX_ITEMS, Item
 from app.visits.fields import VisitData
 
-# the kinds of page app.offline.pages lists; a new kind belongs here too
-PAGE_KINDS = ["today", "people", "ledger", "visit_form"]
+# the kinds of page app.offline.pages lists
+PAGE_KINDS = list(dict.fromkeys(KEPT_PAGES.values()))
 UUID = {"type": "string", "format": "uuid"}
 NULLABLE_UUID = {"type": ["string", "null"], "format": "uuid"}
 FIELD_ERRORS = {

@@ -113,7 +113,7 @@
         return changedPages(userId, listing.pages)
           .then(function (changed) { return savePages(userId, changed, savedAt); })
           .then(function () { return CloverStore.keepOnlyPages(userId, urls); })
-          .then(function () { return CloverStore.setDownloadedAt(userId, savedAt); })
+          .then(function () { return CloverStore.setDownloadedAt(userId, savedAt, language()); })
           .then(function () { return window.CloverSync.keepCursor(userId, cursor); });
       })
       .then(
@@ -127,10 +127,21 @@
     return running;
   }
 
+  function language() {
+    return document.documentElement.lang;
+  }
+
+  // stale: saved a while ago, or in another language than her pages now speak (she
+  // changed it in Settings)
   function refreshIfStale(userId, force) {
-    return CloverStore.downloadedAt(userId).then(function (savedAt) {
+    return Promise.all([
+      CloverStore.downloadedAt(userId),
+      CloverStore.downloadLanguage(userId),
+    ]).then(function (found) {
+      var savedAt = found[0];
       showStatus(savedAt ? "saved" : "never", savedAt);
-      var stale = !savedAt || Date.now() - Date.parse(savedAt) > REFRESH_AFTER_MS;
+      var stale = !savedAt || Date.now() - Date.parse(savedAt) > REFRESH_AFTER_MS ||
+        found[1] !== language();
       if (navigator.onLine && (force || stale)) return download(userId);
       return null;
     });

@@ -204,7 +204,8 @@
         if (key[0] !== userId) pages.delete(key);
       });
       (await meta.getAllKeys()).forEach(function (key) {
-        if (key.indexOf("download:") === 0 && key !== "download:" + userId) meta.delete(key);
+        var download = key.indexOf("download:") === 0 || key.indexOf("download-lang:") === 0;
+        if (download && key.slice(key.indexOf(":") + 1) !== userId) meta.delete(key);
       });
     }
     await tx.done;
@@ -294,8 +295,14 @@
     return getMeta("download:" + userId);
   }
 
-  function setDownloadedAt(userId, savedAt) {
-    return setMeta("download:" + userId, savedAt);
+  // and the language her pages were kept in
+  async function setDownloadedAt(userId, savedAt, language) {
+    await setMeta("download:" + userId, savedAt);
+    await setMeta("download-lang:" + userId, language || null);
+  }
+
+  function downloadLanguage(userId) {
+    return getMeta("download-lang:" + userId);
   }
 
   // signing out: her pages, drafts, conflicts, token, download time and PIN go; her
@@ -305,7 +312,7 @@
     var db = await open();
     var tx = db.transaction(["pages", "drafts", "meta", "keys", "outbox"], "readwrite");
     var meta = tx.objectStore("meta");
-    ["download:", "token:", "cursor:", "conflicts:"].forEach(function (prefix) {
+    ["download:", "download-lang:", "token:", "cursor:", "conflicts:"].forEach(function (prefix) {
       meta.delete(prefix + userId);
     });
     tx.objectStore("drafts").delete(userRange(userId));
@@ -660,6 +667,7 @@
     keepOnlyPages: keepOnlyPages,
     downloadedAt: downloadedAt,
     setDownloadedAt: setDownloadedAt,
+    downloadLanguage: downloadLanguage,
     forgetUser: forgetUser,
     wipeUser: wipeUser,
     sealLegacy: sealLegacy,

@@ -195,10 +195,17 @@ function savedCopy(url) {
   });
 }
 
-// shell pages (the offline page, the outbox page) open from the cache when offline
+// shell pages (the offline page, the outbox page) open from the cache when offline; one
+// kept in each language (?lang=) opens in hers, the one her pages were last in (lock.js)
 function shellPage(url) {
   if (!PRECACHED.has(url.pathname)) return null;
-  return caches.match(url.pathname, { cacheName: CACHE_NAME });
+  var options = { cacheName: CACHE_NAME };
+  return CloverStore.getMeta("locale").catch(function () { return null; }).then(function (locale) {
+    var hers = locale ? url.pathname + "?lang=" + locale.replace("-", "_") : null;
+    return (hers ? caches.match(hers, options) : Promise.resolve(null)).then(function (page) {
+      return page || caches.match(url.pathname, { cacheName: CACHE_NAME, ignoreSearch: true });
+    });
+  });
 }
 
 // A sign-out with no connection: she is signed out on the phone at once (offline-pages.js

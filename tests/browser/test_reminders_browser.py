@@ -7,6 +7,7 @@ The service worker gets a real push message over the DevTools protocol.
 """
 
 import json
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
@@ -175,7 +176,7 @@ def test_service_worker_shows_the_push_sets_the_badge_and_a_tap_opens_today(
     assert page.evaluate(REGISTER)
     page.reload()  # now controlled by the service worker
     with sw_app.app_context():
-        reminder = Reminder(kind="digest", details={"due_today": 3, "overdue": 1})
+        reminder = Reminder(kind="digest", day=date.today(), details={"due_today": 3, "overdue": 1})
         payload = message_for(reminder, "zh_Hans").payload()
 
     cdp = page.context.new_cdp_session(page)

@@ -14,35 +14,23 @@ and the run exits non-zero when a page misses it.
 """
 
 import json
-import logging
 import os
 import shlex
 import subprocess
-import tempfile
-import threading
 from pathlib import Path
 
-from werkzeug.serving import make_server
-
-from bench.network import load
-from bench.seed import BENCH_ENV
+from bench.demo_server import CHROME_ARGS, demo_server, sign_in_on_the_phone
 
 PERFORMANCE_BUDGET = 95
 ACCESSIBILITY_BUDGET = 100
 PORT = 9339  # Chromium's debugging port, shared by Playwright and Lighthouse
-CHROME_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
-]
+CHROME_FLAGS = ["--headless=new", "--no-sandbox", *CHROME_ARGS]
 METRICS = {
     "first-contentful-paint": "FCP",
     "largest-contentful-paint": "LCP",
     "total-blocking-time": "TBT",
     "cumulative-layout-shift": "CLS",
 }
-PIN = "246810"
 RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "3"))
 
 
@@ -89,26 +77,14 @@ def audit(url: str, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
-def sign_in_on_the_phone(base: str) -> None:
-    """officer1 signs in in the shared browser and sets her PIN; her caseload is saved."""
-    from playwright.sync_api import expect, sync_playwright
-
-    from app.demo import DEMO_PASSWORD
+def sign_in_in_the_browser(base: str) -> None:
+    """officer1's first sign-in, in the Chromium Lighthouse runs in."""
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{PORT}")
         page = browser.contexts[0].new_page()
-        page.goto(f"{base}/auth/login")
-        page.get_by_label("用户名").fill("officer1")
-        page.get_by_label("密码").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.get_by_label("PIN 码", exact=True).fill(PIN)
-        page.get_by_label("再次输入 PIN 码").fill(PIN)
-        page.get_by_role("button", name="保存 PIN 码").click()
-        expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
-        expect(page.locator("body")).to_have_attribute(
-            "data-offline-state", "saved", timeout=60_000
-        )
+        sign_in_on_the_phone(page, base)
         page.close()
         browser.close()  # the connection only: Chromium and its storage stay
 
@@ -129,42 +105,31 @@ def score(name: str, report: dict, missed: list[str]) -> None:
 
 
 def main() -> int:
-    for name, value in BENCH_ENV.items():
-        os.environ.setdefault(name, value)
-    work = Path(tempfile.mkdtemp(prefix="clover-bench-lighthouse-"))
-    from app import create_app
-
-    app = create_app({"DATABASE_URL": f"sqlite:///{work}/lighthouse.db"})
-    load(app)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    chromium = subprocess.Popen(
-        [
-            os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-            *CHROME_FLAGS,
-            f"--remote-debugging-port={PORT}",
-            f"--user-data-dir={work / 'profile'}",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    print(f"Lighthouse, mobile defaults, officer1 of the demo, median of {RUNS} runs")
-    print(f"{'page':<12} {'perf':>5} {'a11y':>5} " + " ".join(f"{m:>8}" for m in METRICS.values()))
-    missed: list[str] = []
-    try:
-        _wait_for_port()
-        score("sign-in", median_audit(f"{base}/auth/login", work / "report.json"), missed)
-        sign_in_on_the_phone(base)
-        for name, path in her_pages(app):
-            score(name, median_audit(base + path, work / "report.json"), missed)
-    finally:
-        chromium.terminate()
-        chromium.wait()
-        server.shutdown()
+    with demo_server("lighthouse") as (app, base, work):
+        chromium = subprocess.Popen(
+            [
+                os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                *CHROME_FLAGS,
+                f"--remote-debugging-port={PORT}",
+                f"--user-data-dir={work / 'profile'}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        print(f"Lighthouse, mobile defaults, officer1 of the demo, median of {RUNS} runs")
+        metrics = " ".join(f"{m:>8}" for m in METRICS.values())
+        print(f"{'page':<12} {'perf':>5} {'a11y':>5} {metrics}")
+        missed: list[str] = []
+        try:
+            _wait_for_port()
+            score("sign-in", median_audit(f"{base}/auth/login", work / "report.json"), missed)
+            sign_in_in_the_browser(base)
+            for name, path in her_pages(app):
+                score(name, median_audit(base + path, work / "report.json"), missed)
+        finally:
+            chromium.terminate()
+            chromium.wait()
     print(f"budget: performance >= {PERFORMANCE_BUDGET}, accessibility {ACCESSIBILITY_BUDGET}")
     for line in missed:
         print("MISSED", line)

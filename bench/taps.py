@@ -11,25 +11,12 @@ Each flow counts her taps and times, by the script, from the tap on the call but
 (the call itself excluded) until Today shows where the record is. Typing is not a tap.
 """
 
-import logging
 import os
-import tempfile
-import threading
 import time
-from pathlib import Path
 
-from werkzeug.serving import make_server
+from bench.demo_server import CHROME_ARGS, demo_server, sign_in_on_the_phone
 
-from bench.network import load
-from bench.seed import BENCH_ENV
-
-PIN = "246810"
 PHONE = {"width": 360, "height": 740}
-CHROME_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
-]
 # the dialer a tel: link opens is not there in headless Chromium: the page stays put
 NO_DIALER = """() => document.addEventListener('click', (event) => {
   if (event.target.closest('a[href^="tel:"]')) event.preventDefault();
@@ -47,22 +34,6 @@ class Phone:
     def tap(self, locator) -> None:
         locator.tap()
         self.taps += 1
-
-
-def sign_in(page, base: str) -> None:
-    from playwright.sync_api import expect
-
-    from app.demo import DEMO_PASSWORD
-
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("用户名").fill("officer1")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("PIN 码", exact=True).fill(PIN)
-    page.get_by_label("再次输入 PIN 码").fill(PIN)
-    page.get_by_role("button", name="保存 PIN 码").click()
-    expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
-    expect(page.locator("body")).to_have_attribute("data-offline-state", "saved", timeout=60_000)
 
 
 def record_from_today(phone: Phone, *, answered: bool, confirmation: str) -> float:
@@ -90,18 +61,6 @@ def record_from_today(phone: Phone, *, answered: bool, confirmation: str) -> flo
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    for name, value in BENCH_ENV.items():
-        os.environ.setdefault(name, value)
-    work = Path(tempfile.mkdtemp(prefix="clover-bench-taps-"))
-    from app import create_app
-
-    app = create_app({"DATABASE_URL": f"sqlite:///{work}/taps.db"})
-    load(app)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-
     flows = [
         ("online", "answered", True, "回访已保存到服务器"),
         ("online", "no answer", False, "未联系上的尝试已保存到服务器"),
@@ -110,26 +69,20 @@ def main() -> int:
     ]
     print("officer1 of the demo records a call from Today (360 x 740, touch)")
     print(f"{'connection':<11} {'call':<10} {'taps':>4} {'seconds':>8}")
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                args=CHROME_ARGS,
-            )
-            context = browser.new_context(
-                viewport=PHONE, has_touch=True, is_mobile=True, locale="zh-CN"
-            )
-            page = context.new_page()
-            sign_in(page, base)
-            for connection, call, answered, confirmation in flows:
-                context.set_offline(connection == "offline")
-                page.goto(f"{base}/")
-                phone = Phone(page)
-                seconds = record_from_today(phone, answered=answered, confirmation=confirmation)
-                print(f"{connection:<11} {call:<10} {phone.taps:>4} {seconds:>8.2f}")
-            browser.close()
-    finally:
-        server.shutdown()
+    with demo_server("taps") as (_app, base, _work), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROME_ARGS
+        )
+        context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+        page = context.new_page()
+        sign_in_on_the_phone(page, base)
+        for connection, call, answered, confirmation in flows:
+            context.set_offline(connection == "offline")
+            page.goto(f"{base}/")
+            phone = Phone(page)
+            seconds = record_from_today(phone, answered=answered, confirmation=confirmation)
+            print(f"{connection:<11} {call:<10} {phone.taps:>4} {seconds:>8.2f}")
+        browser.close()
     return 0
 
 

@@ -376,10 +376,33 @@ class Visit(SQLModel, table=True):
     next_contact_on: date | None = None
     # who wrote the current version when it is a correction (version > 1)
     edited_by_id: uuid.UUID | None = fk("user.id", index=False)
+    # her own check-in through this link (author: the officer who issued it): a sign of
+    # life, not an officer's contact, so it never moves her due date (app/checkin)
+    check_in_link_id: uuid.UUID | None = fk("checkinlink.id", index=False)
+    # she asked to talk in that check-in: due within the risk hours until an officer's contact
+    asked_to_talk: bool = Field(default=False)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(index=True)
 
     __mapper_args__ = {"version_id_col": _VISIT_VERSION, "version_id_generator": False}
+
+
+class CheckInLink(SQLModel, table=True):
+    """A person's personal check-in link (线上打卡): only the hash of its secret is kept.
+
+    One in force per person: a new link revokes the one before it.
+    """
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    person_id: uuid.UUID = fk("person.id", nullable=False)
+    # the officer who gave it: the author of the check-ins it writes
+    issued_by_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    # keyed hash (app.crypto digest) of the token in the link; the token itself is never stored
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = timestamp_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by_id: uuid.UUID | None = fk("user.id", index=False)
 
 
 # what a support application records, as codes (labels in app/i18n.py); peer_contact lets
@@ -679,6 +702,7 @@ class SyncReceipt(SQLModel, table=True):
 __all__ = [
     "Assignment",
     "AuditEvent",
+    "CheckInLink",
     "CloseReason",
     "DeviceKey",
     "Consent",

@@ -3,15 +3,17 @@
 from sqlalchemy import Select, func
 from sqlmodel import Session, select
 
+from app.due import officer_contact
 from app.models import Person, PersonStatus, User, Visit
 from app.policy import people_scope
 
 
 def last_contact_at():
-    """A person's latest completed contact (failed attempts do not count), per row."""
+    """A person's latest completed contact (failed attempts and her own check-ins do not
+    count), per row."""
     return (
         select(func.max(Visit.occurred_at))
-        .where(Visit.person_id == Person.id, Visit.failure_reason.is_(None))
+        .where(Visit.person_id == Person.id, officer_contact())
         .scalar_subquery()
         .label("last_contact_at")
     )

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import String, bindparam, cast, func, or_, update
+from sqlalchemy import String, and_, bindparam, cast, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
@@ -37,6 +37,8 @@ UPCOMING_DAYS = 7
 STATE_ORDER = {DueState.overdue: 0, DueState.due_today: 1, DueState.upcoming: 2}
 FOLLOW_UP_FLAGS = frozenset(flag.value for flag in FOLLOW_UP_RISKS)
 BATCH = 1000  # people per query when refreshing or checking many
+# reasons that put her first on Today ("needs you now"), whatever the date
+URGENT_REASONS = (DueReason.risk, DueReason.asked_to_talk)
 DEFAULT_ZONE = "Asia/Shanghai"
 
 
@@ -99,6 +101,15 @@ def stored_standing(person: Person) -> Standing:
     )
 
 
+def officer_contact(visit=Visit):
+    """A WHERE clause on visits: a contact that reached her, made by an officer or a helper.
+
+    A failed attempt is not one, nor her own check-in through her link: that is a sign of
+    life, which must not reset her due date (README "Self check-in").
+    """
+    return and_(visit.failure_reason.is_(None), visit.check_in_link_id.is_(None))
+
+
 def _newest(model, column):
     """A column of each person's newest row of a versioned table (consent, support plan)."""
     return (
@@ -116,7 +127,7 @@ def _history_query(where):
     Correlated subqueries per person ride the (person_id, occurred_at) index, so the cost
     follows the number of people asked for, not the size of the whole visit table.
     """
-    completed = Visit.failure_reason.is_(None)
+    completed = officer_contact()
     last_at = (
         select(func.max(Visit.occurred_at))
         .where(Visit.person_id == Person.id, completed)
@@ -147,6 +158,16 @@ def _history_query(where):
         )
         .scalar_subquery()
     )
+    # her own check-in asking to talk at or after her last contact: open until one follows
+    asked_at = (
+        select(func.max(Visit.occurred_at))
+        .where(
+            Visit.person_id == Person.id,
+            Visit.asked_to_talk.is_(True),
+            or_(last_at.is_(None), Visit.occurred_at >= last_at),
+        )
+        .scalar_subquery()
+    )
     attempt = aliased(Visit)
     failed_since = (
         select(func.count())
@@ -173,6 +194,7 @@ def _history_query(where):
             last_flags,
             Unit.risk_follow_up_hours,
             scale_risk_at,
+            asked_at,
         )
         .join(Unit, Unit.id == Person.unit_id)
         .where(where)
@@ -181,7 +203,7 @@ def _history_query(where):
 
 def _worked(row, *, today: date, zone: ZoneInfo) -> Worked:
     (person_id, status, withdrawn_at, release, last_at, planned_on, failed) = row[:7]
-    cadence, default, lost_days, last_flags, risk_hours, scale_risk_at = row[7:]
+    cadence, default, lost_days, last_flags, risk_hours, scale_risk_at, asked_at = row[7:]
     last_on = local_date(last_at, zone.key) if last_at else None
     # her last contact, or a scale taken since, flagged a risk: no later contact followed it
     risks = [last_on] if last_on and FOLLOW_UP_FLAGS & set(last_flags or ()) else []
@@ -192,6 +214,7 @@ def _worked(row, *, today: date, zone: ZoneInfo) -> Worked:
         failed_attempts_since=failed or 0,
         next_planned_on=planned_on,
         open_risk_on=max(risks, default=None),
+        asked_to_talk_on=local_date(asked_at, zone.key) if asked_at else None,
     )
     answer = standing(
         status=status,
@@ -381,10 +404,10 @@ def due_items(session: Session, user: User, *, today: date) -> list[DueItem]:
         due = answer.on(today)
         if due.state != DueState.not_due and due.due_on <= horizon:
             items.append(DueItem(person, due, last_at))
-    # an open risk first, whatever its date; then the most overdue
+    # an open risk or her asking to talk first, whatever its date; then the most overdue
     items.sort(
         key=lambda i: (
-            i.due.reason != DueReason.risk,
+            i.due.reason not in URGENT_REASONS,
             STATE_ORDER[i.due.state],
             i.due.due_on,
             i.person.name,

@@ -30,6 +30,8 @@ class DueReason(StrEnum):
     cadence = "cadence"  # the support plan's rhythm for her phase
     planned = "planned"  # the date agreed at the last contact
     risk = "risk"  # a self-harm or relapse flag no later contact has followed yet
+    # "I need to talk" in her own check-in, no officer's contact since: due as a risk is
+    asked_to_talk = "asked_to_talk"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class ContactHistory:
     # the day of a contact that flagged self-harm or relapse signs, if no later contact
     # has followed it yet
     open_risk_on: date | None = None
+    # the day of her own check-in asking to talk, if no officer's contact has followed it
+    asked_to_talk_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -87,14 +91,24 @@ def next_due_on(
     today: date,
     risk_follow_up_hours: int = RISK_FOLLOW_UP_HOURS,
 ) -> tuple[date, DueReason]:
-    """The date the next contact is due, and why: an open risk flag brings it forward."""
+    """The date the next contact is due, and why: an open risk flag, or her asking to talk,
+    brings it forward (a flag first, on the same day)."""
     due_on, reason = _regular_due_on(
         release_date=release_date, cadence=cadence, history=history, today=today
     )
-    if history.open_risk_on is None:
+    soon = timedelta(days=risk_follow_up_days(risk_follow_up_hours))
+    urgent = [
+        (opened + soon, why)
+        for opened, why in (
+            (history.open_risk_on, DueReason.risk),
+            (history.asked_to_talk_on, DueReason.asked_to_talk),
+        )
+        if opened is not None
+    ]
+    if not urgent:
         return due_on, reason
-    risk_on = history.open_risk_on + timedelta(days=risk_follow_up_days(risk_follow_up_hours))
-    return min(due_on, risk_on), DueReason.risk
+    urgent_on, why = min(urgent, key=lambda pair: pair[0])  # stable: a flag wins a tie
+    return min(due_on, urgent_on), why
 
 
 def _regular_due_on(

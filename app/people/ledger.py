@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.crypto import IdCipher, mask_id_number
-from app.due import FOLLOW_UP_FLAGS
+from app.due import FOLLOW_UP_FLAGS, officer_contact
 from app.models import (
     Assignment,
     Consent,
@@ -83,7 +83,7 @@ def _open_risk(session: Session, person: Person) -> OpenRisk | None:
         return None
     last = session.exec(
         select(Visit)
-        .where(Visit.person_id == person.id, Visit.failure_reason.is_(None))
+        .where(Visit.person_id == person.id, officer_contact())
         .order_by(Visit.occurred_at.desc())
         .limit(1)
     ).first()

@@ -11,7 +11,8 @@ again with nothing changed costs three small queries, whatever the size of the u
 
 What the figures count, for the people of a unit (a person's unit is her current one):
 
-- *contact*: a visit of any kind but `attempt` with no `failure_reason`. Contacts are
+- *contact*: a visit of any kind but `attempt` with no `failure_reason`, and not her own
+  check-in through her link (a sign of life, not an officer's contact). Contacts are
   counted in the month (and by the officer) of the local day they happened on.
 - *due today*, *overdue*, *due this week*: the stored next due date (`Person.next_due_on`,
   kept by app/due.py and the daily refresh) is today, before today, or from today to six
@@ -282,7 +283,12 @@ class _Days:
 
 
 def _completed():
-    return and_(Visit.failure_reason.is_(None), Visit.kind != VisitKind.attempt)
+    # her own check-in is a sign of life, not an officer's contact
+    return and_(
+        Visit.failure_reason.is_(None),
+        Visit.kind != VisitKind.attempt,
+        Visit.check_in_link_id.is_(None),
+    )
 
 
 def phases_of(cadence: list[dict]) -> list[Phase]:

@@ -24,6 +24,7 @@ DUE_REASON_LABELS = {
     "cadence": _l("Scheduled follow-up"),
     "planned": _l("Planned contact"),
     "risk": _l("Risk follow-up"),
+    "asked_to_talk": _l("She asked to talk"),
 }
 
 

@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from app.due import DueCounts, DueItem, count_due, due_items
+from app.due import URGENT_REASONS, DueCounts, DueItem, count_due, due_items
 from app.models import User
-from app.schedule import DueReason, DueState, local_date
+from app.schedule import DueState, local_date
 
 
 @dataclass(frozen=True)
@@ -21,15 +21,16 @@ class TodayBoard:
 
     @property
     def risks(self) -> list[DueItem]:
-        """People whose last contact flagged self-harm or relapse signs: shown first."""
-        return [item for item in self.items if item.due.reason == DueReason.risk]
+        """People whose last contact flagged self-harm or relapse signs, or who asked to talk
+        in their own check-in: shown first."""
+        return [item for item in self.items if item.due.reason in URGENT_REASONS]
 
     def in_state(self, state: str) -> list[DueItem]:
         """The others due in this state."""
         return [
             item
             for item in self.items
-            if item.due.state == DueState(state) and item.due.reason != DueReason.risk
+            if item.due.state == DueState(state) and item.due.reason not in URGENT_REASONS
         ]
 
 

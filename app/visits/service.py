@@ -153,6 +153,8 @@ def _end_lost_contact(session: Session, person: Person, visit: Visit, now: datet
     One UPDATE that checks her status itself, so a visit never fails because her record
     changed alongside it, and two visits at once end it once.
     """
+    if visit.check_in_link_id is not None:
+        return {}  # her own check-in is a sign of life, not an officer's contact
     if visit.failure_reason is not None or person.status != PersonStatus.lost_contact:
         return {}
     ended = session.execute(
@@ -179,9 +181,19 @@ def _saved(session: Session, user: User, outcome: Outcome, visit: Visit, person:
 
 
 def record_visit(
-    *, session: Session, user: User, data: dict, now: datetime | None = None
+    *,
+    session: Session,
+    user: User,
+    data: dict,
+    now: datetime | None = None,
+    check_in_link_id: uuid.UUID | None = None,
+    asked_to_talk: bool = False,
 ) -> WriteResult:
-    """Record a new visit whose UUID (`data["id"]`) the device or the form chose."""
+    """Record a new visit whose UUID (`data["id"]`) the device or the form chose.
+
+    `check_in_link_id`: her own check-in through that link (app/checkin), recorded with
+    the officer who gave it as `user`; `asked_to_talk` when she ticked "I need to talk".
+    """
     now = now or utcnow()
     clean, errors = clean_visit(data, timezone=user.timezone, now=now)
     if errors:
@@ -202,6 +214,8 @@ def record_visit(
         return refused(N_("Her ledger is closed: no new visits can be recorded."))
     values = {name: clean[name] for name in CONTENT_FIELDS}
     visit = Visit(id=clean["id"], author_id=user.id, created_at=now, updated_at=now, **values)
+    if check_in_link_id is not None:
+        visit.check_in_link_id, visit.asked_to_talk = check_in_link_id, asked_to_talk
     session.info.get(_ABSENT, set()).discard(visit.id)  # once tried, looked up again
     if _DEFERRED in session.info:
         return _record_deferred(session, user, visit, person, now)
@@ -224,6 +238,8 @@ def record_visit(
 def _audit_created(session, user: User, person: Person, visit: Visit, changed: dict | None = None):
     """The audit row of a new visit (with her status, when the visit ended her lost contact)."""
     details = {"kind": visit.kind, "version": 1, **(changed or {})}
+    if visit.check_in_link_id is not None:  # written by her, through the link she was given
+        details |= {"via": "check_in_link", "link": str(visit.check_in_link_id)}
     audit.record(
         session, user=user, action="visit_create", person=person, target=visit, details=details
     )

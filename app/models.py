@@ -220,6 +220,9 @@ class User(SQLModel, table=True):
     reminder_phone: str | None = Field(default=None, max_length=20)
     # her WeCom (企业微信) user id, when the deployment sends reminders through WeCom
     wecom_user_id: str | None = Field(default=None, max_length=64)
+    # the channel she wants reminders by first (webpush, sms, wecom), the others after it;
+    # None: automatic (Web Push, then WeCom, then SMS)
+    reminder_channel: str | None = Field(default=None, max_length=20)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 

@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -192,8 +193,37 @@ def wecom_user_id(value: str) -> str | None:
     return value
 
 
-def update_preferences(*, session: Session, user: User, data: dict) -> User:
-    """Save when and where she is reminded; nothing changes when anything is invalid."""
+def reminder_channel(
+    value: str, *, configured: list[str], phone: str | None, wecom: str | None
+) -> str | None:
+    """The channel she prefers, one this server sends by and that reaches her; None for
+    automatic."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value not in configured:
+        raise ReminderError(
+            "reminder_channel", N_("Choose one of the ways this server can send reminders.")
+        )
+    if value == "sms" and phone is None:
+        raise ReminderError(
+            "reminder_channel", N_("Enter a mobile number for SMS reminders to prefer SMS.")
+        )
+    if value == "wecom" and wecom is None:
+        raise ReminderError(
+            "reminder_channel", N_("Enter your WeCom user ID to prefer WeCom reminders.")
+        )
+    return value
+
+
+def update_preferences(
+    *, session: Session, user: User, data: dict, configured: Sequence[str] = ()
+) -> User:
+    """Save when and where she is reminded; nothing changes when anything is invalid.
+
+    `configured` names the channels this server sends by: her preferred channel must be
+    one of them (a form without the choice keeps the one she has).
+    """
     reminder_time = _time(data, "reminder_time", required=True)
     evening_time = _time(data, "evening_time", required=True)
     quiet_start = _time(data, "quiet_start", required=False)
@@ -204,10 +234,19 @@ def update_preferences(*, session: Session, user: User, data: dict) -> User:
     phone = phone_number(data.get("reminder_phone") or "") if "reminder_phone" in data else None
     # so is the WeCom user id, where the WeCom channel is on
     wecom = wecom_user_id(data.get("wecom_user_id") or "") if "wecom_user_id" in data else None
+    if "reminder_channel" in data:
+        channel = reminder_channel(
+            data.get("reminder_channel") or "",
+            configured=list(configured),
+            phone=phone if "reminder_phone" in data else user.reminder_phone,
+            wecom=wecom if "wecom_user_id" in data else user.wecom_user_id,
+        )
     if "reminder_phone" in data:
         user.reminder_phone = phone
     if "wecom_user_id" in data:
         user.wecom_user_id = wecom
+    if "reminder_channel" in data:
+        user.reminder_channel = channel
     user.reminder_time, user.evening_time = reminder_time, evening_time
     user.quiet_start, user.quiet_end = quiet_start, quiet_end
     user.updated_at = utcnow()
@@ -222,6 +261,7 @@ def update_preferences(*, session: Session, user: User, data: dict) -> User:
             "quiet": [quiet_start, quiet_end],
             "sms": user.reminder_phone is not None,
             "wecom": user.wecom_user_id is not None,
+            "channel": user.reminder_channel,
         },
     )
     return user

@@ -70,14 +70,15 @@ def run_attempts(
     jobs: Iterable[Job],
     *,
     workers: int,
-    on_done: Callable[[list[Job]], None],
+    on_done: Callable[[list[Job]], Iterable[Job] | None],
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], int] = time.monotonic_ns,
 ) -> None:
     """Try every job, at most `workers` at a time, up to MAX_ATTEMPTS each.
 
     `on_done` gets the jobs whose last attempt is in, on this thread, while the workers go
-    on sending. `clock` (nanoseconds) and `sleep` are injected by tests.
+    on sending, and may answer with more jobs to try. `clock` (nanoseconds) and `sleep`
+    are injected by tests.
     """
     ready = deque(jobs)
     waiting: list[tuple[int, int, Job]] = []  # (may go at, tie-break, job)
@@ -95,7 +96,9 @@ def run_attempts(
                     job = ready.popleft()
                     in_flight[pool.submit(_attempt, job)] = job
                 if finished and (len(finished) >= RECORD_BATCH or not in_flight):
-                    on_done(finished)  # the workers are busy with the next sends meanwhile
+                    # the workers are busy with the next sends meanwhile; what comes back
+                    # (a fallback channel's jobs) is sent in this run like the rest
+                    ready.extend(on_done(finished) or ())
                     finished = []
                     now = clock()
                     continue

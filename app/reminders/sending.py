@@ -1,4 +1,4 @@
-"""Sending: claim each reminder once in the ledger, deliver it by every channel, log it all.
+"""Sending: claim each reminder once in the ledger, deliver it by her channel, log it all.
 
 The UNIQUE key on (user, kind, day, ref) is the once-only guarantee: a sender owns a
 reminder only after its INSERT (or its UPDATE from pending) has committed, so two runs,
@@ -14,7 +14,7 @@ results already in hand: none is open while a push service or gateway is called.
 
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,10 +24,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.models import Reminder, ReminderDelivery, ReminderKind, ReminderStatus, User
-from app.reminders.channels import Channel, Outcome
+from app.reminders.channels import Channel, Outcome, Target
 from app.reminders.messages import message_for
 from app.reminders.planning import plan_reminders
 from app.reminders.pool import Job, run_attempts
+from app.reminders.preference import channel_order
 from app.schedule import local_date
 from app.types import utcnow
 
@@ -127,54 +128,86 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], int] = time.monotonic_ns,
 ) -> list[Reminder]:
-    """Send claimed reminders by every channel that reaches their user; record each attempt.
+    """Send claimed reminders by the first channel that reaches each user, in her order of
+    preference; when every target of a channel fails, by the next. Record each attempt.
 
-    The attempts run `workers` at a time; reminders whose last target is done are closed
-    in the ledger together, `pool.RECORD_BATCH` at a time (and whatever is done when nothing is
+    The attempts run `workers` at a time; a reminder's attempts are written when its
+    channel is done with it, and the reminder is closed when one channel has delivered it
+    or none is left, `pool.RECORD_BATCH` at a time (and whatever is done when nothing is
     left in flight).
     """
     if not reminders:
         return []
     user_ids = list({r.user_id for r in reminders})
-    locales = dict(session.exec(select(User.id, User.locale).where(User.id.in_(user_ids))).all())
-    targets = defaultdict(list)
+    users = {
+        user_id: (locale, preferred)
+        for user_id, locale, preferred in session.exec(
+            select(User.id, User.locale, User.reminder_channel).where(User.id.in_(user_ids))
+        )
+    }
+    reach: dict[tuple[uuid.UUID, str], list[Target]] = defaultdict(list)
     for channel in channels:
         for target in channel.targets(session, user_ids):
-            targets[target.user_id].append((channel, target))
-    jobs, left = [], {}
+            reach[target.user_id, channel.name].append(target)
+    by_name = {channel.name: channel for channel in channels}
+    # for each reminder, its jobs channel by channel: the first now, the next if it fails
+    tiers: dict[uuid.UUID, deque[list[Job]]] = {}
     for reminder in reminders:
-        message = message_for(reminder, locales[reminder.user_id])
-        mine = [
-            Job(reminder, channel, target, message) for channel, target in targets[reminder.user_id]
-        ]
-        jobs.extend(mine)
-        left[reminder.id] = len(mine)
+        locale, preferred = users[reminder.user_id]
+        message = message_for(reminder, locale)
+        tiers[reminder.id] = deque(
+            [Job(reminder, by_name[name], target, message) for target in targets]
+            for name in channel_order(preferred, list(by_name))
+            if (targets := reach[reminder.user_id, name])
+        )
     session.commit()  # nothing stays open while the pool sends
-    _record(session, [(r, []) for r in reminders if not left[r.id]], channels)
+    _record(session, [(r, [], True) for r in reminders if not tiers[r.id]], channels)
+    left: dict[uuid.UUID, int] = {}
+    jobs = []
+    for reminder in reminders:
+        if tiers[reminder.id]:
+            first = tiers[reminder.id].popleft()
+            left[reminder.id] = len(first)
+            jobs.extend(first)
     done: dict[uuid.UUID, list[Job]] = defaultdict(list)
 
-    def record(finished: list[Job]) -> None:
-        closed = []
+    def record(finished: list[Job]) -> list[Job]:
+        settled, fallback = [], []
         for job in finished:
             done[job.ref.id].append(job)
             left[job.ref.id] -= 1
-            if not left[job.ref.id]:
-                closed.append((job.ref, done.pop(job.ref.id)))
-        _record(session, closed, channels)
+            if left[job.ref.id]:
+                continue
+            tried = done.pop(job.ref.id)
+            rest = tiers[job.ref.id]
+            if _delivered(tried) or not rest:
+                settled.append((job.ref, tried, True))
+            else:
+                settled.append((job.ref, tried, False))
+                following = rest.popleft()
+                left[job.ref.id] = len(following)
+                fallback.extend(following)
+        _record(session, settled, channels)
+        return fallback
 
     run_attempts(jobs, workers=workers, on_done=record, sleep=sleep, clock=clock)
     return reminders
 
 
+def _delivered(jobs: list[Job]) -> bool:
+    return any(job.attempts[-1].outcome == Outcome.delivered for job in jobs)
+
+
 def _record(
-    session: Session, closed: list[tuple[Reminder, list[Job]]], channels: list[Channel]
+    session: Session, settled: list[tuple[Reminder, list[Job], bool]], channels: list[Channel]
 ) -> None:
-    """Write the attempts, settle the targets and close the reminders, in one transaction."""
-    if not closed:
+    """Write the attempts of one channel, settle its targets and close the reminders that
+    are done (`True`: delivered, or no channel left to try), in one transaction."""
+    if not settled:
         return
     at = utcnow()
-    attempts, settled, statuses = [], defaultdict(list), defaultdict(list)
-    for reminder, jobs in closed:
+    attempts, outcomes, statuses = [], defaultdict(list), defaultdict(list)
+    for reminder, jobs, final in settled:
         for job in jobs:
             attempts.extend(
                 {
@@ -190,10 +223,12 @@ def _record(
                 }
                 for number, attempt in enumerate(job.attempts, start=1)
             )
-            settled[job.channel.name].append((job.target, job.attempts[-1].outcome))
+            outcomes[job.channel.name].append((job.target, job.attempts[-1].outcome))
+        if not final:
+            continue  # the next channel has its turn; the claim stays `sending`
         if not jobs:
             status = ReminderStatus.no_channel
-        elif any(job.attempts[-1].outcome == Outcome.delivered for job in jobs):
+        elif _delivered(jobs):
             status = ReminderStatus.sent
         else:
             status = ReminderStatus.failed
@@ -201,8 +236,8 @@ def _record(
     if attempts:
         session.execute(insert(ReminderDelivery), attempts)
     for channel in channels:
-        if settled[channel.name]:
-            channel.settle(session, settled[channel.name], at)
+        if outcomes[channel.name]:
+            channel.settle(session, outcomes[channel.name], at)
     for status, rows in statuses.items():
         session.execute(
             update(Reminder)

@@ -30,6 +30,7 @@ from app.reminders.devices import (
     update_preferences,
 )
 from app.reminders.forms import preferences_form, reminder_panel
+from app.reminders.preference import configured_channels
 from app.reminders.sending import send_test
 from app.types import utcnow
 from app.web import json_body
@@ -56,7 +57,12 @@ def preferences():
     if form.validate_on_submit():
         db = get_session()
         try:
-            update_preferences(session=db, user=current_user, data=form.data)
+            update_preferences(
+                session=db,
+                user=current_user,
+                data=form.data,
+                configured=configured_channels(current_app.config),
+            )
         except ReminderError as error:
             db.rollback()
             getattr(form, error.field).errors.append(_(str(error)))

@@ -96,6 +96,7 @@ def test_manifest_makes_clover_installable(client):
     assert {(icon["sizes"], icon["purpose"]) for icon in pngs} == {
         ("192x192", "any"),
         ("512x512", "any"),
+        ("192x192", "maskable"),
         ("512x512", "maskable"),
     }
     for icon in pngs:

@@ -29,8 +29,10 @@ SHELL_FILES = (
     "js/reminders.js",
     "js/sw-push.js",
     "icons/clover.svg",
+    "icons/clover-180.png",
     "icons/clover-192.png",
     "icons/clover-512.png",
+    "icons/clover-maskable-192.png",
     "icons/clover-maskable-512.png",
     "manifest.webmanifest",
 )

@@ -40,19 +40,30 @@
     return bytes;
   }
 
-  function isIOS() {
-    return /iPad|iPhone|iPod/.test(navigator.userAgent) ||
-      (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+  // iOS (16.4 and later) gives push only to a web app opened from the Home Screen: true for
+  // an iPhone or iPad whose Clover still runs in Safari. `env` is what the browser says of
+  // itself (see browserEnv), so that this can be tried with any device's answers.
+  function needsHomeScreen(env) {
+    var ios = /iPad|iPhone|iPod/.test(env.userAgent || "") ||
+      (env.platform === "MacIntel" && env.maxTouchPoints > 1); // iPadOS asks for desktop pages
+    var installed = env.standalone === true || env.displayMode === "standalone";
+    return ios && !installed;
   }
 
-  function installed() {
-    return window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+  function browserEnv() {
+    return {
+      userAgent: navigator.userAgent,
+      platform: navigator.platform,
+      maxTouchPoints: navigator.maxTouchPoints,
+      standalone: navigator.standalone,
+      displayMode: window.matchMedia("(display-mode: standalone)").matches ? "standalone" : "browser",
+    };
   }
 
   // why this browser cannot receive push, or null when it can
   function whyNot(setup) {
     if (!setup.dataset.publicKey) return "no-key";
-    if (isIOS() && !installed()) return "ios";
+    if (needsHomeScreen(browserEnv())) return "ios";
     if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
       return "unsupported";
     }
@@ -137,6 +148,8 @@
         button.addEventListener("click", function () { enable(setup, button); });
       });
   }
+
+  window.CloverReminders = { needsHomeScreen: needsHomeScreen, browserEnv: browserEnv };
 
   document.addEventListener("DOMContentLoaded", function () {
     showBadge();

@@ -161,7 +161,7 @@ def test_iphone_safari_not_installed_is_told_to_add_to_home_screen(
     page = context.new_page()
     sign_in(page, live_server)
     page.goto(f"{live_server}/settings/")
-    expect(page.locator("#push-status")).to_contain_text("请先把三叶草添加到主屏幕")
+    expect(page.locator("#push-status")).to_contain_text("先把三叶草添加到主屏幕，再开启提醒")
     expect(page.get_by_role("button", name="在这部手机上提醒我")).to_be_hidden()
     context.close()
 

@@ -158,13 +158,15 @@ def _history_query(where):
         )
         .scalar_subquery()
     )
-    # her own check-in asking to talk at or after her last contact: open until one follows
+    # her own check-in asking to talk after her last contact: open until one follows (a
+    # check-in is timed to the minute, as the form times a contact: a call in that minute
+    # clears it)
     asked_at = (
         select(func.max(Visit.occurred_at))
         .where(
             Visit.person_id == Person.id,
             Visit.asked_to_talk.is_(True),
-            or_(last_at.is_(None), Visit.occurred_at >= last_at),
+            or_(last_at.is_(None), Visit.occurred_at > last_at),
         )
         .scalar_subquery()
     )

@@ -124,7 +124,8 @@ def sms_settings(environ) -> dict:
         templates = json.loads(environ.get("CLOVER_SMS_TEMPLATES") or "{}")
     except ValueError as error:
         raise ConfigError(f"CLOVER_SMS_TEMPLATES is not JSON: {error}") from error
-    kinds = [kind.value for kind in ReminderKind]
+    # and the text that carries a person's self check-in link (app/checkin)
+    kinds = [kind.value for kind in ReminderKind] + ["check_in_link"]
     if not isinstance(templates, dict) or not set(templates) <= set(kinds):
         raise ConfigError(
             "CLOVER_SMS_TEMPLATES must be a JSON object of template codes by reminder kind, "
@@ -179,6 +180,12 @@ def load_config(instance_path: Path) -> dict:
         **sms_settings(os.environ),
         # where links in an SMS point, e.g. https://clover.example.org
         "CLOVER_BASE_URL": os.environ.get("CLOVER_BASE_URL", "").rstrip("/"),
+        # days a person's self check-in link works after it is given (README "Self check-in")
+        "CLOVER_CHECKIN_DAYS": int(os.environ.get("CLOVER_CHECKIN_DAYS", "90")),
+        # requests to the public check-in page per client address (Flask-Limiter syntax)
+        "CLOVER_CHECKIN_LIMITS": os.environ.get(
+            "CLOVER_CHECKIN_LIMITS", "60 per hour;20 per minute"
+        ),
         # seconds between in-process reminder runs; 0 (the default) leaves it to cron
         "CLOVER_REMINDER_LOOP": int(os.environ.get("CLOVER_REMINDER_LOOP", "0")),
         # requests a reminder run has in flight at once (README "Reminders")

@@ -62,6 +62,8 @@ class Action(StrEnum):
     audit_view = "audit.view"  # the audit trail and its CSV: her unit's (everyone's for an admin)
     # the complete record of one person for her subject-access request (PIPL art. 45)
     subject_access = "person.subject_access"
+    # give, text or revoke her personal self check-in link (线上打卡)
+    check_in_link = "person.check_in_link"
 
 
 # actions whose target is a person: a refusal must not reveal that she exists
@@ -441,3 +443,17 @@ def may_record_scale(session: Session, user: User, person: Person, *, taken_at: 
     if not can(user, Action.person_records):
         return False
     return may_record_visit(session, user, person, kind=VisitKind.follow_up, occurred_at=taken_at)
+
+
+# --- self check-in links: whoever may record an officer's visit with her gives them ---
+
+PERSON_ACTIONS.add(Action.check_in_link)
+WRITE_ACTIONS.add(Action.check_in_link)  # none once her ledger is closed
+ROLE_ACTIONS[Role.officer] |= {Action.check_in_link}
+ROLE_ACTIONS[Role.supervisor] |= {Action.check_in_link}
+
+
+def may_manage_check_in_link(user: User, person: Person) -> bool:
+    """May this user give, text or revoke her check-in link? Her officer or her unit's
+    supervisor, while visits may be recorded with her (open ledger, consent in force)."""
+    return can(user, Action.check_in_link, person) and can(user, Action.visit_create, person)

@@ -176,6 +176,7 @@ class AccessWorld:
                 "user_session_id": self.sessions[user],
                 "user_id": self.users[user].id,
                 "code": "phq9",  # a scale
+                "token": "x" * 43,  # a check-in link nobody was given
             }
 
         scopes = {role: {"home": ids(*HOME[role]), "away": ids(*AWAY[role])} for role in ROLES}

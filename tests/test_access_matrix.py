@@ -93,6 +93,11 @@ visits.versions              GET     signin    ok/hidden         ok/hidden      
 scales.choose                GET     signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
 scales.new                   GET     signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
 scales.new                   POST    signin    forbidden/hidden  bad/hidden        bad/hidden        bad/hidden        forbidden
+checkin.form                 GET     hidden    hidden            hidden            hidden            hidden            hidden
+checkin.form                 POST    hidden    hidden            hidden            hidden            hidden            hidden
+checkin.issue                POST    signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
+checkin.send                 POST    signin    forbidden/hidden  bad/hidden        bad/hidden        bad/hidden        forbidden
+checkin.revoke               POST    signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
 audit.index                  GET     signin    forbidden         forbidden         forbidden         ok                ok
 audit.export                 GET     signin    forbidden         forbidden         forbidden         ok                ok
 audit.subject_access         GET     signin    forbidden/hidden  forbidden/hidden  forbidden/hidden  ok/hidden         forbidden

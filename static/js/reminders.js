@@ -120,11 +120,20 @@
       });
   }
 
-  function listed(subscription) {
+  // her row for this browser's subscription, named "this phone" among her devices
+  function listed(setup, subscription) {
     var rows = document.querySelectorAll("#push-devices [data-endpoint]");
-    return Array.prototype.some.call(rows, function (row) {
+    var mine = Array.prototype.filter.call(rows, function (row) {
       return row.dataset.endpoint === subscription.endpoint;
-    });
+    })[0];
+    if (mine && !mine.querySelector("[data-this-device]")) {
+      var tag = document.createElement("span");
+      tag.className = "small";
+      tag.setAttribute("data-this-device", "");
+      tag.textContent = setup.dataset.msgThisDevice || "";
+      mine.querySelector(".device-text").appendChild(tag);
+    }
+    return Boolean(mine);
   }
 
   function setUp() {
@@ -140,7 +149,7 @@
       .then(function (reg) { return reg ? reg.pushManager.getSubscription() : null; })
       .catch(function () { return null; })
       .then(function (subscription) {
-        if (subscription && listed(subscription)) {
+        if (subscription && listed(setup, subscription)) {
           say(setup, "on");
           return;
         }

@@ -121,6 +121,7 @@ def test_officer_turns_reminders_on_and_gets_a_test_reminder(
     expect(page.get_by_text("已为这台设备开启提醒。")).to_be_visible()
     expect(page.locator("#push-status")).to_have_text("这部手机已开启提醒。")
     expect(page.locator("#push-devices .device-row")).to_have_count(1)
+    expect(page.locator("#push-devices [data-this-device]")).to_have_text("这部手机")
     expect(turn_on).to_be_hidden()
     asked = json.loads(page.evaluate("localStorage.getItem('fake-push')"))
     assert asked["userVisibleOnly"] is True

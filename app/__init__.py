@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.offline import bp as offline_bp
     from app.offline.device_keys import bp as device_keys_bp
     from app.people import bp as people_bp
+    from app.release import bp as release_bp
     from app.scales import bp as scales_bp
     from app.settings import bp as settings_bp
     from app.supervision.dashboard_views import bp as dashboard_bp
@@ -62,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(visits_bp)
     app.register_blueprint(scales_bp)
     app.register_blueprint(checkin_bp)
+    app.register_blueprint(release_bp)
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)

@@ -702,6 +702,51 @@ class SyncReceipt(SQLModel, table=True):
     created_at: datetime = timestamp_field()
 
 
+# --- release preparation (出所准备): six items, from six months before her release ---
+
+
+class ReleaseItem(StrEnum):
+    """What is prepared before she leaves, so the gap between inside and outside is seamless."""
+
+    support_application = "support_application"  # 帮扶申请已签署
+    family_contact = "family_contact"  # 已联系家属
+    housing = "housing"  # 住房落实
+    work_or_training = "work_or_training"  # 就业或培训安排
+    community_handover = "community_handover"  # 社区康复交接
+    first_contact_booked = "first_contact_booked"  # 出所当周首次联系已预约
+
+
+_RELEASE_PREPARATION_VERSION = version_column()
+
+
+class ReleasePreparation(SQLModel, table=True):
+    """One item of her release preparation: done or not, who marked it, on which day.
+
+    One row per (person, item), made (with the form's UUID) the first time the item is
+    marked; each later mark, done or undone, is its next version, checked by the UPDATE as
+    a visit's is. The audit trail keeps every mark.
+    """
+
+    __table_args__ = (UniqueConstraint("person_id", "item"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    version: int = Field(default=1, sa_column=_RELEASE_PREPARATION_VERSION)
+    person_id: uuid.UUID = fk("person.id", nullable=False, index=False)  # the unique key's
+    item: str = Field(max_length=30)
+    done: bool = Field(default=False)
+    note: str = Field(default="", max_length=200)
+    marked_by_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    # the local day of the last mark (the schedule's zone): "done before her release day"
+    marked_on: date
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+    __mapper_args__ = {
+        "version_id_col": _RELEASE_PREPARATION_VERSION,
+        "version_id_generator": False,
+    }
+
+
 __all__ = [
     "Assignment",
     "AuditEvent",
@@ -714,6 +759,8 @@ __all__ = [
     "PersonStatus",
     "PushSubscription",
     "RecoveryCode",
+    "ReleaseItem",
+    "ReleasePreparation",
     "Reminder",
     "ReminderDelivery",
     "ReminderKind",

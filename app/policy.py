@@ -64,6 +64,8 @@ class Action(StrEnum):
     subject_access = "person.subject_access"
     # give, text or revoke her personal self check-in link (线上打卡)
     check_in_link = "person.check_in_link"
+    # tick or untick an item of her release preparation (出所准备)
+    release_prepare = "release.prepare"
 
 
 # actions whose target is a person: a refusal must not reveal that she exists
@@ -443,6 +445,14 @@ def may_record_scale(session: Session, user: User, person: Person, *, taken_at: 
     if not can(user, Action.person_records):
         return False
     return may_record_visit(session, user, person, kind=VisitKind.follow_up, occurred_at=taken_at)
+
+
+# --- release preparation: whoever keeps her support plan ticks its items (not a peer helper) ---
+
+PERSON_ACTIONS.add(Action.release_prepare)
+WRITE_ACTIONS.add(Action.release_prepare)  # none once her ledger is closed
+ROLE_ACTIONS[Role.officer] |= {Action.release_prepare}
+ROLE_ACTIONS[Role.supervisor] |= {Action.release_prepare}
 
 
 # --- self check-in links: whoever may record an officer's visit with her gives them ---

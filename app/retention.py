@@ -20,6 +20,7 @@ from app.models import (
     Consent,
     Person,
     PersonStatus,
+    ReleasePreparation,
     StatusChange,
     SupportPlan,
     SyncConflict,
@@ -106,6 +107,10 @@ def anonymise(session: Session, due: Due) -> AuditEvent:
     for conflict in session.exec(select(SyncConflict).where(SyncConflict.person_id == person.id)):
         conflict.incoming, conflict.server = {}, {}
         session.add(conflict)
+    preparation = select(ReleasePreparation).where(ReleasePreparation.person_id == person.id)
+    for item in session.exec(preparation):
+        item.note = ""
+        session.add(item)
     rows = [
         row
         for row in session.exec(select(AuditEvent).where(AuditEvent.person_id == person.id))

@@ -16,6 +16,7 @@ from app.models import (
     AuditEvent,
     Consent,
     Person,
+    ReleasePreparation,
     ScaleResult,
     StatusChange,
     SupportPlan,
@@ -73,6 +74,7 @@ def complete_record(session: Session, person: Person, *, cipher) -> dict:
         "consents": (Consent, Consent.version),
         "support_plans": (SupportPlan, SupportPlan.version),
         "scale_results": (ScaleResult, ScaleResult.taken_at),
+        "release_preparation": (ReleasePreparation, ReleasePreparation.item),
     }
     record = {"person": details, "unit": unit.name if unit else None}
     for key, (model, order) in by_person.items():

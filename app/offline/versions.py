@@ -4,8 +4,9 @@ A page's version is a digest of everything its HTML is made from: this release o
 (its code, templates, catalogs and static files, and `CLOVER_BUILD`), who she is (her
 account, settings, unit and session: the CSRF token is per session), the local date (due
 dates read "overdue" against it), and for a person's pages her record, visits, consent,
-plan, status changes, assignments and scales. Today and the people list depend on everyone's. A
-change to any of these is a new version; the phone fetches the pages whose version moved.
+plan, status changes, assignments, scales and release preparation. Today and the people
+list depend on everyone's. A change to any of these is a new version; the phone fetches
+the pages whose version moved.
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from app.models import (
     Assignment,
     Consent,
     Person,
+    ReleasePreparation,
     ScaleResult,
     StatusChange,
     SupportPlan,
@@ -50,6 +52,7 @@ RELATED = (
     (Assignment, Assignment.created_at),
     (Assignment, Assignment.ended_at),
     (ScaleResult, ScaleResult.updated_at),
+    (ReleasePreparation, ReleasePreparation.updated_at),
 )
 
 

@@ -14,6 +14,7 @@ from app.people.ledger import age_on, load_ledger, load_peer_ledger
 from app.people.listing import PAGE_SIZE, PeopleFilter, officer_choices, people_page
 from app.people.service import reveal_id_number
 from app.policy import Action, can, require
+from app.release.checklist import release_panel
 from app.scales.ledger import scale_panels
 from app.supervision.dashboard import phase_on, phases_of
 from app.supervision.dashboard_views import phase_label
@@ -61,10 +62,11 @@ def ledger(person_id: uuid.UUID):
         db, user=current_user, action="person_view", person=person, target=person, details=details
     )
     db.commit()
-    return _ledger_page(page)
+    return ledger_page(page)
 
 
-def _ledger_page(ledger, **context):
+def ledger_page(ledger, **context):
+    """Her ledger page (a peer helper's view of her, for a peer helper)."""
     if ledger.peer:
         return render_template("people/ledger.html", ledger=ledger, today=today(), **context)
     on = today()
@@ -77,6 +79,7 @@ def _ledger_page(ledger, **context):
         age_on=age_on,
         phase=phase_label(phase),
         scales=scale_panels(get_session(), ledger.person),
+        release=release_panel(get_session(), ledger.person, on),
         **context,
     )
 
@@ -91,4 +94,4 @@ def reveal(person_id: uuid.UUID):
     if is_htmx():
         return render_template("people/_id_number.html", person=person, revealed=number)
     page = load_ledger(session=db, person=person, cipher=get_cipher())
-    return _ledger_page(page, revealed=number)
+    return ledger_page(page, revealed=number)

@@ -42,6 +42,7 @@ def index():
         return redirect(url_for("dashboard.city"))
     db = get_session()
     board = today_board(db, current_user, now=utcnow())
-    audit.record_read(db, user=current_user, page="today", people=[i.person for i in board.items])
+    shown = [i.person for i in board.items] + [p.person for p in board.preparation]
+    audit.record_read(db, user=current_user, page="today", people=shown)
     db.commit()
     return render_template("today/index.html", board=board)

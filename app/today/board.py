@@ -3,13 +3,15 @@ helper, in a fixed number of queries. (A supervisor's home is her unit's dashboa
 app/supervision/dashboard.py.)
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session
 
 from app.due import URGENT_REASONS, DueCounts, DueItem, count_due, due_items
 from app.models import User
+from app.policy import Action, can
+from app.release.checklist import Preparing, preparing
 from app.schedule import DueState, local_date
 
 
@@ -18,6 +20,8 @@ class TodayBoard:
     today: date
     items: list[DueItem]
     counts: DueCounts
+    # her people within six months of release with preparation items left (出所准备)
+    preparation: list[Preparing] = field(default_factory=list)
 
     @property
     def risks(self) -> list[DueItem]:
@@ -38,4 +42,8 @@ def today_board(session: Session, user: User, *, now: datetime) -> TodayBoard:
     """Overdue first, then due today, then the next 7 days, in the user's own time zone."""
     today = local_date(now, user.timezone)
     items = due_items(session, user, today=today)
-    return TodayBoard(today=today, items=items, counts=count_due(items))
+    # one more query, for whoever ticks preparation items (not a peer helper)
+    preparation = (
+        preparing(session, user, today=today) if can(user, Action.release_prepare) else []
+    )
+    return TodayBoard(today=today, items=items, counts=count_due(items), preparation=preparation)

@@ -21,7 +21,10 @@ What each figure counts, for the people of a unit (a person's unit is her curren
 - *released*: people whose release date is a day of the period; *first contacted in time*:
   those of them with a follow-up on a local day from the release day to `first_contact_days`
   (FIRST_CONTACT_DAYS unless given) days after it, even when that day is after the period
-  (a report of a period that ended less than that many days ago may still rise).
+  (a report of a period that ended less than that many days ago may still rise);
+  *prepared before release* (出所前完成准备): those of them whose six release preparation
+  items (`ReleaseItem`) all stand done, each marked done on a local day before the release
+  day (an item undone again, or done only on or after that day, does not count).
 - *lost contact*: distinct people with a status change to `lost_contact` taking effect on a
   day of the period.
 - *risk flags raised*: flags on follow-ups in the period, one per flag code on a visit;
@@ -49,6 +52,8 @@ from app.models import (
     Consent,
     Person,
     PersonStatus,
+    ReleaseItem,
+    ReleasePreparation,
     RiskFlag,
     Role,
     StatusChange,
@@ -89,6 +94,7 @@ class Figures:
     consents_withdrawn: int = 0
     released: int = 0
     first_contact_in_time: int = 0
+    prepared_before_release: int = 0
     lost_contact: int = 0
     risk_flags_raised: dict[str, int] = field(default_factory=dict)
     risk_flags_handled: dict[str, int] = field(default_factory=dict)
@@ -113,6 +119,11 @@ class Figures:
         """The share of people released in the period first contacted in time, 0 to 1."""
         return self.first_contact_in_time / self.released if self.released else None
 
+    @property
+    def prepared_share(self) -> float | None:
+        """The share of people released in the period prepared before release, 0 to 1."""
+        return self.prepared_before_release / self.released if self.released else None
+
 
 # the figures added up across units, in the order reports show them
 COUNT_FIELDS = (
@@ -122,6 +133,7 @@ COUNT_FIELDS = (
     "consents_withdrawn",
     "released",
     "first_contact_in_time",
+    "prepared_before_release",
     "lost_contact",
     "helpers_active",
     "helper_talks",
@@ -351,14 +363,32 @@ def _releases(session, figures, people, period, zone, first_contact_days) -> Non
         contact.occurred_at >= released_from,
         contact.occurred_at < in_time_until,
     )
+    # in the same statement: her items done, each marked before her release day
+    done_before = (
+        select(func.count())
+        .select_from(ReleasePreparation)
+        .where(
+            ReleasePreparation.person_id == Person.id,
+            ReleasePreparation.done,
+            ReleasePreparation.marked_on < Person.release_date,
+        )
+        .scalar_subquery()
+    )
+    prepared = done_before >= len(ReleaseItem)
     rows = session.exec(
-        select(Person.unit_id, func.count(), func.sum(case((in_time, 1), else_=0)))
+        select(
+            Person.unit_id,
+            func.count(),
+            func.sum(case((in_time, 1), else_=0)),
+            func.sum(case((prepared, 1), else_=0)),
+        )
         .where(people, Person.release_date >= period.start, Person.release_date <= period.end)
         .group_by(Person.unit_id)
     ).all()
-    for unit_id, released, in_time_count in rows:
+    for unit_id, released, in_time_count, prepared_count in rows:
         figures[unit_id].released = released
         figures[unit_id].first_contact_in_time = int(in_time_count or 0)
+        figures[unit_id].prepared_before_release = int(prepared_count or 0)
 
 
 def _lost_contact(session, figures, people, period) -> None:

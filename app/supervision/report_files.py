@@ -121,6 +121,15 @@ def layout(report: Report) -> list[Section]:
             [f.first_contact_share for f in per_unit],
             share_of=(5, 4),
         ),
+        unit_row(
+            _("Of them, prepared before release (all six items done)"),
+            lambda f: f.prepared_before_release,
+        ),
+        Row(
+            _("Share prepared before release"),
+            [f.prepared_share for f in per_unit],
+            share_of=(7, 4),
+        ),
         unit_row(_("People marked lost contact"), lambda f: f.lost_contact),
     ]
     sections.append(Section(_("People and support"), [_("Figure"), *columns], people, False, sums))

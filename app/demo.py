@@ -18,8 +18,11 @@ from app.crypto import IdCipher, get_cipher
 from app.demo_ledgers import DemoTeam, furnish
 from app.due import refresh_due
 from app.models import (
+    PRE_RELEASE_DAYS,
     Person,
     PersonStatus,
+    ReleaseItem,
+    ReleasePreparation,
     RiskLevel,
     Role,
     SupportPath,
@@ -428,8 +431,36 @@ def _load_unit(
             rng=ledger_rng,
             relapsed=offset in relapsed,
         )
+        if status == PersonStatus.pre_release:
+            _prepare_release(session, person, officer, today, index)
         visit_count += len(visits)
         if status == PersonStatus.active:
             recent.extend(v for v in visits if v.failure_reason is None)
     _flag_recent_risks(recent, today, zone)
     return len(statuses), visit_count
+
+
+# a note an officer might leave on an item of release preparation
+RELEASE_NOTES = {
+    ReleaseItem.family_contact: "已电话联系母亲，愿意接回家中",
+    ReleaseItem.housing: "暂住姐姐家，社区已登记",
+    ReleaseItem.work_or_training: "报名社区家政技能培训",
+}
+
+
+def _prepare_release(session: Session, person: Person, officer, today: date, index: int) -> None:
+    """Her release preparation partly done, so the checklist shows on her ledger and Today."""
+    rng = random.Random(f"release-{index}")  # its own draws: the rest of the demo stays put
+    opened = person.release_date - timedelta(days=PRE_RELEASE_DAYS)
+    for item in list(ReleaseItem)[: rng.randint(1, len(ReleaseItem) - 1)]:
+        session.add(
+            ReleasePreparation(
+                id=uuid.uuid4(),
+                person_id=person.id,
+                item=item.value,
+                done=True,
+                note=RELEASE_NOTES.get(item, ""),
+                marked_by_id=officer.id,
+                marked_on=max(opened, today - timedelta(days=rng.randint(1, 40))),
+            )
+        )

@@ -93,6 +93,7 @@ visits.versions              GET     signin    ok/hidden         ok/hidden      
 scales.choose                GET     signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
 scales.new                   GET     signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
 scales.new                   POST    signin    forbidden/hidden  bad/hidden        bad/hidden        bad/hidden        forbidden
+release.mark                 POST    signin    forbidden/hidden  bad/hidden        bad/hidden        bad/hidden        forbidden
 checkin.form                 GET     hidden    hidden            hidden            hidden            hidden            hidden
 checkin.form                 POST    hidden    hidden            hidden            hidden            hidden            hidden
 checkin.issue                POST    signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden

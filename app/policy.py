@@ -377,8 +377,11 @@ def may_record_visit(
 
 
 def may_edit_visit(user: User, visit: Visit, person: Person, unit: Unit, *, now: datetime) -> bool:
-    """The supervisor of her unit any time; the author within the unit's edit window."""
-    if not can(user, Action.visit_edit):
+    """The supervisor of her unit any time; the author within the unit's edit window.
+
+    Nobody corrects her own check-in (sent through her link): it stays as she wrote it.
+    """
+    if not can(user, Action.visit_edit) or visit.check_in_link_id is not None:
         return False
     if user.role == Role.supervisor:
         return person.unit_id == user.unit_id

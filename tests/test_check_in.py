@@ -300,3 +300,15 @@ def test_the_public_page_is_limited_per_address(app, client, auth, world):
     browser = app.test_client()
     answers = [browser.get("/c/" + "y" * 43).status_code for _ in range(3)]
     assert answers == [404, 404, 429]
+
+
+def test_nobody_corrects_her_check_in(app, client, auth, world, db):
+    mine = world.people["mine"]
+    token = give_link(client, auth, mine)
+    assert check_in(app, token, note="她自己写的").status_code == 303
+    (visit,) = check_ins(db, mine)
+    for username in ("officer1", "supervisor"):
+        auth.login(username)
+        assert f"/visits/{visit.id}/edit" not in client.get(f"/people/{mine.id}").text
+        assert client.get(f"/visits/{visit.id}/edit").status_code == 403
+        auth.logout()

@@ -12,6 +12,7 @@ delivery log stay on the calling thread and its session, in short transactions o
 results already in hand: none is open while a push service or gateway is called.
 """
 
+import logging
 import time
 import uuid
 from collections import Counter, defaultdict, deque
@@ -24,17 +25,24 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.models import Reminder, ReminderDelivery, ReminderKind, ReminderStatus, User
-from app.reminders.channels import Channel, Outcome, Target
+from app.reminders.channels import TIMEOUT_SECONDS, Channel, Outcome, Target
 from app.reminders.messages import message_for
 from app.reminders.planning import plan_reminders
-from app.reminders.pool import Job, run_attempts
+from app.reminders.pool import MAX_ATTEMPTS, MAX_DELAY_SECONDS, Job, run_attempts
 from app.reminders.preference import channel_order
 from app.schedule import local_date
 from app.types import utcnow
 
+log = logging.getLogger("clover.reminders")
+
 DEFAULT_WORKERS = 8
 CLAIM_BATCH = 500  # rows per INSERT: well under SQLite's and PostgreSQL's parameter limits
 LEDGER_KEY = ("user_id", "kind", "day", "ref")
+# the longest one channel's attempts may take: every try timing out (WeCom may make three
+# calls in one: a token, the message, the message again) and the longest waits between
+ONE_CHANNEL = timedelta(
+    seconds=MAX_ATTEMPTS * 3 * TIMEOUT_SECONDS + (MAX_ATTEMPTS - 1) * MAX_DELAY_SECONDS
+)
 
 
 def claim(
@@ -127,9 +135,14 @@ def deliver(
     workers: int = DEFAULT_WORKERS,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], int] = time.monotonic_ns,
+    now: datetime | None = None,
 ) -> list[Reminder]:
     """Send claimed reminders by the first channel that reaches each user, in her order of
     preference; when every target of a channel fails, by the next. Record each attempt.
+
+    A next channel is tried only while the claim (held from `now`, by `clock`) has time
+    left for its attempts; past that, another run may take the reminder over at any
+    moment, and it fails rather than risk being sent twice.
 
     The attempts run `workers` at a time; a reminder's attempts are written when its
     channel is done with it, and the reminder is closed when one channel has delivered it
@@ -160,6 +173,7 @@ def deliver(
             for name in channel_order(preferred, list(by_name))
             if (targets := reach[reminder.user_id, name])
         )
+    leases = {reminder.id: reminder.lease_until for reminder in reminders}
     session.commit()  # nothing stays open while the pool sends
     _record(session, [(r, [], True) for r in reminders if not tiers[r.id]], channels)
     left: dict[uuid.UUID, int] = {}
@@ -170,6 +184,14 @@ def deliver(
             left[reminder.id] = len(first)
             jobs.extend(first)
     done: dict[uuid.UUID, list[Job]] = defaultdict(list)
+    started = clock()
+
+    def held(reminder: Reminder) -> bool:
+        """Whether this run's claim lasts through one more channel's attempts."""
+        if now is None or leases[reminder.id] is None:
+            return True
+        elapsed = timedelta(microseconds=(clock() - started) // 1000)
+        return now + elapsed + ONE_CHANNEL < leases[reminder.id]
 
     def record(finished: list[Job]) -> list[Job]:
         settled, fallback = [], []
@@ -181,6 +203,17 @@ def deliver(
             tried = done.pop(job.ref.id)
             rest = tiers[job.ref.id]
             if _delivered(tried) or not rest:
+                settled.append((job.ref, tried, True))
+            elif not held(job.ref):
+                # another run may take it over any moment: failed, rather than sent twice
+                log.warning(
+                    "reminder %s: no time left in its lease to try %s after %s "
+                    "(CLOVER_REMINDER_LEASE_SECONDS must exceed %d s per channel)",
+                    job.message.kind,
+                    rest[0][0].channel.name,
+                    job.channel.name,
+                    ONE_CHANNEL.total_seconds(),
+                )
                 settled.append((job.ref, tried, True))
             else:
                 settled.append((job.ref, tried, False))
@@ -272,7 +305,13 @@ def dispatch(
     pending = claim_pending(session, now=now, lease=lease)
     sending = [r for r in claimed if r.status == ReminderStatus.sending]
     deliver(
-        session, sending + pending, channels=channels, workers=workers, sleep=sleep, clock=clock
+        session,
+        sending + pending,
+        channels=channels,
+        workers=workers,
+        sleep=sleep,
+        clock=clock,
+        now=now,
     )
     return Counter((r.kind, r.status) for r in claimed + pending)
 
@@ -323,5 +362,5 @@ def send_test(
         not_before=now,
     )
     claim(session, [reminder], lease_until=now + lease)
-    deliver(session, [reminder], channels=channels, workers=1, sleep=sleep)
+    deliver(session, [reminder], channels=channels, workers=1, sleep=sleep, now=now)
     return reminder

@@ -4,10 +4,12 @@ import threading
 from datetime import timedelta
 
 import pytest
+import requests
 from sqlmodel import Session, select
 
 from app.models import PushSubscription, Reminder, ReminderDelivery, User
 from app.reminders import sending
+from app.reminders.channels import build_channels
 from app.reminders.preference import channel_order
 from tests.reminders.conftest import CHONGQING_EIGHT, TODAY
 from tests.reminders.wecom_standin import AGENT_ID, CORP_ID, WeComStandIn
@@ -344,3 +346,33 @@ def test_the_notice_offers_sms_and_wecom_where_both_are_on(
     assert UNREACHABLE in page
     assert "请在下方改选短信或企业微信提醒" in page
     assert 'href="#reminder-channel"' in page and 'id="reminder-channel"' in page
+
+
+def test_no_fallback_once_the_lease_could_run_out_during_it(
+    every_channel, officer, due_person, push_service, sms_gateway, wecom, db, caplog
+):
+    """A run that took too long must not start another channel: a run after the lease
+    could be sending the same reminder at that moment."""
+    user, browser = officer("sms")
+    due_person(user)
+    sms_gateway.statuses["/sms/send"] = [403]
+    lease = every_channel.config["CLOVER_REMINDER_LEASE"]
+    # the monotonic clock: the run starts, then the text's refusal comes in a lease later
+    ticks = iter([0, 0])
+
+    def clock() -> int:
+        return next(ticks, int(lease.total_seconds()) * 1_000_000_000)
+
+    with every_channel.app_context(), requests.Session() as http:
+        summary = sending.send_reminders(
+            db,
+            now=CHONGQING_EIGHT,
+            lease=lease,
+            channels=build_channels(every_channel.config, http),
+            sleep=lambda _seconds: None,
+            clock=clock,
+        )
+    assert summary == {("digest", "failed"): 1}
+    assert attempts(db) == [("sms", "failed")]
+    assert push_service.received == [] and wecom.sent == []
+    assert "no time left in its lease to try webpush after sms" in caplog.text

@@ -197,7 +197,7 @@ def check_in(*, session: Session, link: CheckInLink, form, now: datetime) -> Che
 class CheckInPanel:
     """The check-in section of her ledger: her link in force and her last check-in."""
 
-    link: CheckInLink | None
+    link_expires_at: datetime | None  # None: no link in force
     last_check_in_at: datetime | None
     days_quiet: int | None  # days since her last check-in, when over QUIET_DAYS
 
@@ -207,16 +207,32 @@ class CheckInPanel:
 
 
 def check_in_panel(session: Session, person: Person, *, now: datetime) -> CheckInPanel:
-    """Her link in force and her last self check-in, with the days since when too many."""
-    last = session.exec(
-        select(func.max(Visit.occurred_at)).where(
-            Visit.person_id == person.id, Visit.check_in_link_id.is_not(None)
+    """Her link in force and her last self check-in, with the days since when too many.
+
+    One query (the ledger's count is pinned by a test).
+    """
+
+    def of_newest_link(column):
+        return (
+            select(column)
+            .where(CheckInLink.person_id == person.id, *_active(now))
+            .order_by(CheckInLink.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-    ).one()
-    link = current_link(session, person, now=now)
+
+    last_at = (
+        select(func.max(Visit.occurred_at))
+        .where(Visit.person_id == person.id, Visit.check_in_link_id.is_not(None))
+        .scalar_subquery()
+    )
+    query = select(
+        last_at, of_newest_link(CheckInLink.created_at), of_newest_link(CheckInLink.expires_at)
+    )
+    last, given_at, expires_at = session.exec(query).one()
+    since = last or given_at
     quiet = None
-    since = last or (link.created_at if link else None)
     if since is not None:
         days = (schedule_today(now) - schedule_today(since)).days
         quiet = days if days > QUIET_DAYS else None
-    return CheckInPanel(link, last, quiet)
+    return CheckInPanel(expires_at, last, quiet)

@@ -215,7 +215,10 @@ def test_the_ledger_runs_a_fixed_number_of_queries(client, auth, world, db, coun
             page = client.get(f"/people/{person.id}")
         assert page.status_code == 200
         counts.append(len(statements))
-    assert counts[0] == counts[1] <= 15  # 15: her self check-in section's one query
+    # 15 with her self check-in section's one query; PostgreSQL also takes the audit chain's
+    # advisory lock before the page's audit row
+    postgres = db.get_bind().dialect.name == "postgresql"
+    assert counts[0] == counts[1] <= 15 + postgres
 
 
 def test_the_ledger_shows_the_header_plan_consent_and_timeline(client, auth, world, db):

@@ -43,7 +43,5 @@ def today_board(session: Session, user: User, *, now: datetime) -> TodayBoard:
     today = local_date(now, user.timezone)
     items = due_items(session, user, today=today)
     # one more query, for whoever ticks preparation items (not a peer helper)
-    preparation = (
-        preparing(session, user, today=today) if can(user, Action.release_prepare) else []
-    )
+    preparation = preparing(session, user, today=today) if can(user, Action.release_prepare) else []
     return TodayBoard(today=today, items=items, counts=count_due(items), preparation=preparation)

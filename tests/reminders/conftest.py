@@ -1,9 +1,11 @@
 """Fixtures for reminders: VAPID keys, the stand-ins, people who are due, a sender."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
+from sqlmodel import Session
 
 from app.models import Person, PushSubscription, SupportPlan
 from app.reminders.channels import build_channels
@@ -112,3 +114,24 @@ def due_person(db):
         return person
 
     return make
+
+
+def senders_at_once(app, sender, at: datetime, *, count: int = 2) -> list:
+    """`count` senders run at `at` in threads at once, each in its own session: what each
+    returned (none may raise)."""
+    results, failures = [], []
+
+    def run():
+        with Session(app.extensions["clover_engine"], expire_on_commit=False) as session:
+            try:
+                results.append(sender(at, session=session))
+            except Exception as error:  # noqa: BLE001 - reported below
+                failures.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    return results

@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import PushSubscription, Reminder, ReminderDelivery, User
 from app.reminders import sending
 from app.reminders.channels import build_channels
 from app.reminders.preference import channel_order
-from tests.reminders.conftest import CHONGQING_EIGHT, TODAY
+from tests.reminders.conftest import CHONGQING_EIGHT, TODAY, senders_at_once
 from tests.reminders.wecom_standin import AGENT_ID, CORP_ID, WeComStandIn
 
 TIMES = {"reminder_time": "08:00", "evening_time": "18:00", "quiet_start": "", "quiet_end": ""}
@@ -153,7 +153,6 @@ def test_two_senders_at_once_send_a_fallen_back_reminder_once(
     push_service.statuses[browser.path] = [410]
     both_planned = threading.Barrier(2, timeout=30)
     waited = threading.local()
-    results, failures = [], []
     claim = sending.claim
 
     def claim_together(*args, **kwargs):
@@ -164,19 +163,7 @@ def test_two_senders_at_once_send_a_fallen_back_reminder_once(
 
     monkeypatch.setattr(sending, "claim", claim_together)
 
-    def run():
-        with Session(app.extensions["clover_engine"], expire_on_commit=False) as session:
-            try:
-                results.append(sender(CHONGQING_EIGHT, session=session))
-            except Exception as error:  # noqa: BLE001 - reported below
-                failures.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert failures == []
+    results = senders_at_once(app, sender, CHONGQING_EIGHT)
     assert sorted(results, key=len) == [{}, {("digest", "sent"): 1}]
     # one refused text, one push to a gone subscription, one WeCom message: once each
     assert len(sms_gateway.received) == 1 and len(push_service.received) == 1

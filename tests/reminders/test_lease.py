@@ -11,12 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import Reminder, ReminderDelivery
 from app.reminders import sending
 from app.reminders.messages import topic_for
-from tests.reminders.conftest import CHONGQING_EIGHT, TODAY
+from tests.reminders.conftest import CHONGQING_EIGHT, TODAY, senders_at_once
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE = timedelta(minutes=5)
@@ -89,7 +89,6 @@ def test_a_claim_whose_sender_died_is_sent_once_after_its_lease(crashed, push_se
 
 def test_two_senders_after_the_lease_send_it_once(app, crashed, push_service, sender, monkeypatch):
     both_ready = threading.Barrier(2, timeout=30)
-    results, failures = [], []
     claim_pending = sending.claim_pending
 
     def claim_together(*args, **kwargs):
@@ -98,19 +97,7 @@ def test_two_senders_after_the_lease_send_it_once(app, crashed, push_service, se
 
     monkeypatch.setattr(sending, "claim_pending", claim_together)
 
-    def run():
-        with Session(app.extensions["clover_engine"], expire_on_commit=False) as session:
-            try:
-                results.append(sender(CHONGQING_EIGHT + 2 * LEASE, session=session))
-            except Exception as error:  # noqa: BLE001 - reported below
-                failures.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert failures == []
+    results = senders_at_once(app, sender, CHONGQING_EIGHT + 2 * LEASE)
     assert sorted(results, key=len) == [{}, {("digest", "sent"): 1}]
     assert len(push_service.received) == 1
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.models import Reminder, Visit
 from app.reminders import sending
-from tests.reminders.conftest import CHONGQING_EIGHT, TODAY
+from tests.reminders.conftest import CHONGQING_EIGHT, TODAY, senders_at_once
 
 MINUTE = timedelta(minutes=1)
 
@@ -93,7 +93,7 @@ def test_two_senders_at_the_same_moment_send_each_reminder_once(
         subscribe(user)
     # both senders work out the same four digests, then race to claim them
     both_planned = threading.Barrier(2, timeout=30)
-    plans, results, failures = [], [], []
+    plans = []
     waited = threading.local()
 
     def plan_and_count(*args, **kwargs):
@@ -112,20 +112,7 @@ def test_two_senders_at_the_same_moment_send_each_reminder_once(
     monkeypatch.setattr(sending, "plan_reminders", plan_and_count)
     monkeypatch.setattr(sending, "claim", claim_after_both_planned)
 
-    def run():
-        with Session(app.extensions["clover_engine"], expire_on_commit=False) as session:
-            try:
-                results.append(sender(CHONGQING_EIGHT, session=session))
-            except Exception as error:  # noqa: BLE001 - reported below
-                failures.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert failures == []
+    results = senders_at_once(app, sender, CHONGQING_EIGHT)
     assert plans == [4, 4]
     assert sum(result[("digest", "sent")] for result in results) == 4
     assert len(push_service.received) == 4

@@ -30,6 +30,7 @@ from app.accounts import create_unit, create_user  # noqa: E402
 from app.auth.totp import REQUIRED_ROLES, Totp, set_secret  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.models import User, UserSession  # noqa: E402
+from app.reminders.keys import generate_keys  # noqa: E402
 
 
 def _worker_database(url: str | None) -> str | None:
@@ -46,6 +47,8 @@ PG_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 PASSWORD = "correct-horse-battery"
 # the second factor of every test supervisor and admin (base32)
 TOTP_SECRET = "TESTSECRETOFCLOVERSTESTHARNESS22"
+# the VAPID subject of the push tests' keys
+SUBJECT = "mailto:ops@clover.test"
 CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-quic",
@@ -404,6 +407,22 @@ def browser_context_args(browser_context_args):
         "locale": "zh-CN",
         "timezone_id": "Asia/Shanghai",
     }
+
+
+@pytest.fixture(scope="session")
+def vapid_keys():
+    return generate_keys()
+
+
+@pytest.fixture
+def push_app(app, vapid_keys):
+    """The app with Web Push keys, as `flask push keys` or the environment would give."""
+    app.config.update(
+        CLOVER_VAPID_PRIVATE_KEY=vapid_keys[0],
+        CLOVER_VAPID_PUBLIC_KEY=vapid_keys[1],
+        CLOVER_VAPID_SUBJECT=SUBJECT,
+    )
+    return app
 
 
 from tests.people_world import world  # noqa: E402, F401 - the people tests' unit and people

@@ -6,11 +6,10 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import audit
 from app.contract import Outcome, commit, rollback
 from app.crypto import get_cipher
 from app.db import get_session
-from app.people.common import person_or_404, today
+from app.people.common import person_or_404, record_view, today
 from app.people.ledger import load_ledger
 from app.policy import Action, require
 from app.release import ITEM_LABELS, bp
@@ -39,15 +38,7 @@ def mark(person_id: uuid.UUID):
     rollback(db)
     # her ledger again, with why nothing was saved beside the item
     errors = [_(message) for messages in result.errors.values() for message in messages]
-    audit.record(
-        db,
-        user=current_user,
-        action="person_view",
-        person=person,
-        target=person,
-        details={"page": "release_preparation"},
-    )
-    db.commit()
+    record_view(person, "release_preparation")
     from app.people.views import ledger_page  # the ledger shows this package's panel
 
     page = load_ledger(session=db, person=person, cipher=get_cipher())

@@ -9,9 +9,7 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from app.reminders.keys import generate_keys
 from tests.browser.test_reminders_browser import sign_in
-from tests.reminders.conftest import SUBJECT
 
 pytestmark = pytest.mark.browser
 
@@ -28,21 +26,6 @@ MAC = (
     "(KHTML, like Gecko) Version/17.4 Safari/605.1.15"
 )
 ADD_FIRST = "先把三叶草添加到主屏幕，再开启提醒"
-
-
-@pytest.fixture(scope="module")
-def vapid_keys():
-    return generate_keys()
-
-
-@pytest.fixture
-def push_on(app, vapid_keys):
-    app.config.update(
-        CLOVER_VAPID_PRIVATE_KEY=vapid_keys[0],
-        CLOVER_VAPID_PUBLIC_KEY=vapid_keys[1],
-        CLOVER_VAPID_SUBJECT=SUBJECT,
-    )
-    return app
 
 
 @pytest.fixture
@@ -62,9 +45,9 @@ def iphone(browser):
 
 
 def test_iphone_in_safari_is_asked_to_add_clover_to_the_home_screen_first(
-    push_on, live_server, iphone, make_user
+    push_app, live_server, iphone, make_user
 ):
-    push_on.config["CLOVER_SMS_URL"] = "http://127.0.0.1:9/sms"  # offered, never called
+    push_app.config["CLOVER_SMS_URL"] = "http://127.0.0.1:9/sms"  # offered, never called
     make_user("officer1")
     sign_in(iphone, live_server)
     iphone.goto(f"{live_server}/settings/")
@@ -100,7 +83,7 @@ def test_only_an_iphone_or_ipad_not_on_the_home_screen_needs_it(live_server, pag
 
 
 def test_android_chrome_is_not_asked_to_add_to_the_home_screen(
-    push_on, live_server, page, make_user
+    push_app, live_server, page, make_user
 ):
     make_user("officer1")
     sign_in(page, live_server)

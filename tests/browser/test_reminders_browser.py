@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import Reminder
-from app.reminders.keys import b64url_decode, generate_keys
+from app.reminders.keys import b64url_decode
 from app.reminders.messages import message_for
 from tests.browser.offline import signed_in, wait_for_value, wait_until
-from tests.reminders.conftest import SUBJECT
+from tests.conftest import SUBJECT
 from tests.reminders.standins import PushServiceStandIn
 
 pytestmark = pytest.mark.browser
@@ -61,18 +61,9 @@ REGISTER = """() => navigator.serviceWorker.register('/sw.js', { scope: '/' })
   .then(() => navigator.serviceWorker.ready).then(() => true)"""
 
 
-@pytest.fixture(scope="module")
-def vapid_keys():
-    return generate_keys()
-
-
 @pytest.fixture
-def sw_app(app, vapid_keys):
-    app.config.update(
-        CLOVER_VAPID_PRIVATE_KEY=vapid_keys[0],
-        CLOVER_VAPID_PUBLIC_KEY=vapid_keys[1],
-        CLOVER_VAPID_SUBJECT=SUBJECT,
-    )
+def sw_app(push_app):
+    app = push_app
     # the real worker, its vault included (her pages wait for its answers), plus the hooks
     real_worker = app.view_functions["offline.service_worker"]
 

@@ -1,4 +1,5 @@
-"""Fixtures for reminders: VAPID keys, the stand-ins, people who are due, a sender."""
+"""Fixtures for reminders: the stand-ins, people who are due, a sender (VAPID keys and the
+app with them: tests/conftest.py)."""
 
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -9,19 +10,13 @@ from sqlmodel import Session
 
 from app.models import Person, PushSubscription, SupportPlan
 from app.reminders.channels import build_channels
-from app.reminders.keys import generate_keys
 from app.reminders.sending import send_reminders
+from tests.conftest import SUBJECT
 from tests.reminders.standins import PushServiceStandIn, SmsGatewayStandIn
 
-SUBJECT = "mailto:ops@clover.test"
 # 08:00 in Chongqing (UTC+8) on 3 March 2026
 CHONGQING_EIGHT = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 3)
-
-
-@pytest.fixture(scope="session")
-def vapid_keys():
-    return generate_keys()
 
 
 @pytest.fixture
@@ -37,17 +32,6 @@ def sms_gateway():
     gateway = SmsGatewayStandIn()
     yield gateway
     gateway.close()
-
-
-@pytest.fixture
-def push_app(app, vapid_keys):
-    """The app with Web Push keys, as `flask push keys` or the environment would give."""
-    app.config.update(
-        CLOVER_VAPID_PRIVATE_KEY=vapid_keys[0],
-        CLOVER_VAPID_PUBLIC_KEY=vapid_keys[1],
-        CLOVER_VAPID_SUBJECT=SUBJECT,
-    )
-    return app
 
 
 @pytest.fixture

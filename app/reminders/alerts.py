@@ -80,9 +80,9 @@ def _deliver_in_background(app: Flask, reminder_ids: list) -> None:
             requests.Session() as http,
         ):
             channels = build_channels(app.config, http)
-            lease = app.config["CLOVER_REMINDER_LEASE"]
-            taken = claim_pending(session, now=utcnow(), lease=lease, ids=reminder_ids)
-            deliver(session, taken, channels=channels)
+            lease, now = app.config["CLOVER_REMINDER_LEASE"], utcnow()
+            taken = claim_pending(session, now=now, lease=lease, ids=reminder_ids)
+            deliver(session, taken, now=now, lease=lease, channels=channels)
     except Exception:  # noqa: BLE001 - a thread has nobody to raise to: log it
         log.exception("delivering risk alerts failed")
 

@@ -4,15 +4,14 @@ The UNIQUE key on (user, kind, day, ref) is the once-only guarantee: a sender ow
 reminder only after its INSERT (or its UPDATE from pending) has committed, so two runs,
 a late run or two servers at the same moment cannot both send it. The claim is a lease:
 a sender that dies between the claim and the send leaves the row `sending` with a lease
-that runs out, and the next run after that takes it over and sends it. The lease must
-outlast a run's longest send, or a slow run and the next one would both send.
+that runs out, and the next run after that takes it over and sends it. A run renews its
+claims every half lease, and before a reminder goes on to its next channel.
 
 The sends go through a bounded pool of threads (`app.reminders.pool`); claims and the
 delivery log stay on the calling thread and its session, in short transactions of
 results already in hand: none is open while a push service or gateway is called.
 """
 
-import logging
 import time
 import uuid
 from collections import Counter, defaultdict, deque
@@ -25,24 +24,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.models import Reminder, ReminderDelivery, ReminderKind, ReminderStatus, User
-from app.reminders.channels import TIMEOUT_SECONDS, Channel, Outcome, Target
+from app.reminders.channels import Channel, Outcome, Target
 from app.reminders.messages import message_for
 from app.reminders.planning import plan_reminders
-from app.reminders.pool import MAX_ATTEMPTS, MAX_DELAY_SECONDS, Job, run_attempts
+from app.reminders.pool import NANOSECONDS, Job, run_attempts
 from app.reminders.preference import channel_order
 from app.schedule import local_date
 from app.types import utcnow
 
-log = logging.getLogger("clover.reminders")
-
 DEFAULT_WORKERS = 8
 CLAIM_BATCH = 500  # rows per INSERT: well under SQLite's and PostgreSQL's parameter limits
 LEDGER_KEY = ("user_id", "kind", "day", "ref")
-# the longest one channel's attempts may take: every try timing out (WeCom may make three
-# calls in one: a token, the message, the message again) and the longest waits between
-ONE_CHANNEL = timedelta(
-    seconds=MAX_ATTEMPTS * 3 * TIMEOUT_SECONDS + (MAX_ATTEMPTS - 1) * MAX_DELAY_SECONDS
-)
 
 
 def claim(
@@ -131,18 +123,20 @@ def deliver(
     session: Session,
     reminders: list[Reminder],
     *,
+    now: datetime,
+    lease: timedelta,
     channels: list[Channel],
     workers: int = DEFAULT_WORKERS,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], int] = time.monotonic_ns,
-    now: datetime | None = None,
 ) -> list[Reminder]:
     """Send claimed reminders by the first channel that reaches each user, in her order of
     preference; when every target of a channel fails, by the next. Record each attempt.
 
-    A next channel is tried only while the claim (held from `now`, by `clock`) has time
-    left for its attempts; past that, another run may take the reminder over at any
-    moment, and it fails rather than risk being sent twice.
+    The claims were made at `now` for `lease`. This run renews them (`_renew`) before a
+    reminder goes on to its next channel, and every half lease while the run is busy; a
+    claim another run took over meanwhile is that run's to finish: this one only logs its
+    own attempts for it.
 
     The attempts run `workers` at a time; a reminder's attempts are written when its
     channel is done with it, and the reminder is closed when one channel has delivered it
@@ -185,46 +179,73 @@ def deliver(
             jobs.extend(first)
     done: dict[uuid.UUID, list[Job]] = defaultdict(list)
     started = clock()
+    renewed = [started]  # when the claims were last renewed, by `clock`
+    lost: set[uuid.UUID] = set()  # taken over by another run
 
-    def held(reminder: Reminder) -> bool:
-        """Whether this run's claim lasts through one more channel's attempts."""
-        if now is None or leases[reminder.id] is None:
-            return True
-        elapsed = timedelta(microseconds=(clock() - started) // 1000)
-        return now + elapsed + ONE_CHANNEL < leases[reminder.id]
+    def renew(ids: list[uuid.UUID]) -> None:
+        at = now + timedelta(microseconds=(clock() - started) // 1000)
+        kept = _renew(session, {rid: leases[rid] for rid in ids}, until=at + lease)
+        for rid in ids:
+            if rid in kept:
+                leases[rid] = at + lease
+            else:
+                lost.add(rid)
 
     def record(finished: list[Job]) -> list[Job]:
-        settled, fallback = [], []
+        if clock() - renewed[0] >= lease.total_seconds() * NANOSECONDS / 2:
+            renewed[0] = clock()
+            renew([rid for rid in left if rid not in lost])
+        settled, onward = [], []
         for job in finished:
             done[job.ref.id].append(job)
             left[job.ref.id] -= 1
             if left[job.ref.id]:
                 continue
+            del left[job.ref.id]
             tried = done.pop(job.ref.id)
-            rest = tiers[job.ref.id]
-            if _delivered(tried) or not rest:
-                settled.append((job.ref, tried, True))
-            elif not held(job.ref):
-                # another run may take it over any moment: failed, rather than sent twice
-                log.warning(
-                    "reminder %s: no time left in its lease to try %s after %s "
-                    "(CLOVER_REMINDER_LEASE_SECONDS must exceed %d s per channel)",
-                    job.message.kind,
-                    rest[0][0].channel.name,
-                    job.channel.name,
-                    ONE_CHANNEL.total_seconds(),
-                )
-                settled.append((job.ref, tried, True))
-            else:
-                settled.append((job.ref, tried, False))
-                following = rest.popleft()
-                left[job.ref.id] = len(following)
+            final = job.ref.id not in lost and (_delivered(tried) or not tiers[job.ref.id])
+            settled.append((job.ref, tried, final))
+            if not final and job.ref.id not in lost:
+                onward.append(job.ref.id)
+        if onward:
+            renew(onward)
+        fallback = []
+        for rid in onward:
+            if rid not in lost:
+                following = tiers[rid].popleft()
+                left[rid] = len(following)
                 fallback.extend(following)
         _record(session, settled, channels)
         return fallback
 
     run_attempts(jobs, workers=workers, on_done=record, sleep=sleep, clock=clock)
     return reminders
+
+
+def _renew(
+    session: Session, held: dict[uuid.UUID, datetime | None], *, until: datetime
+) -> set[uuid.UUID]:
+    """Extend this run's claims to `until`; those whose lease is no longer the one this run
+    holds (another run took them over after it ran out) are not renewed. Commits."""
+    by_lease: dict[datetime | None, list[uuid.UUID]] = defaultdict(list)
+    for rid, lease_until in held.items():
+        by_lease[lease_until].append(rid)
+    kept: set[uuid.UUID] = set()
+    for lease_until, ids in by_lease.items():
+        kept.update(
+            session.execute(
+                update(Reminder)
+                .where(
+                    Reminder.id.in_(ids),
+                    Reminder.status == ReminderStatus.sending,
+                    Reminder.lease_until == lease_until,
+                )
+                .values(lease_until=until)
+                .returning(Reminder.id)
+            ).scalars()
+        )
+    session.commit()
+    return kept
 
 
 def _delivered(jobs: list[Job]) -> bool:
@@ -307,11 +328,12 @@ def dispatch(
     deliver(
         session,
         sending + pending,
+        now=now,
+        lease=lease,
         channels=channels,
         workers=workers,
         sleep=sleep,
         clock=clock,
-        now=now,
     )
     return Counter((r.kind, r.status) for r in claimed + pending)
 
@@ -362,5 +384,5 @@ def send_test(
         not_before=now,
     )
     claim(session, [reminder], lease_until=now + lease)
-    deliver(session, [reminder], channels=channels, workers=1, sleep=sleep, now=now)
+    deliver(session, [reminder], now=now, lease=lease, channels=channels, workers=1, sleep=sleep)
     return reminder

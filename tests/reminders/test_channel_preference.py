@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import Session, select
 
 from app.models import PushSubscription, Reminder, ReminderDelivery, User
 from app.reminders import sending
@@ -335,16 +336,16 @@ def test_the_notice_offers_sms_and_wecom_where_both_are_on(
     assert 'href="#reminder-channel"' in page and 'id="reminder-channel"' in page
 
 
-def test_no_fallback_once_the_lease_could_run_out_during_it(
-    every_channel, officer, due_person, push_service, sms_gateway, wecom, db, caplog
+def test_a_slow_run_renews_its_claim_before_the_next_channel(
+    every_channel, officer, due_person, push_service, sms_gateway, wecom, db
 ):
-    """A run that took too long must not start another channel: a run after the lease
-    could be sending the same reminder at that moment."""
+    """The text's refusal comes a whole lease after the claim: nobody took the reminder
+    over, so the run holds it another lease and sends it by push."""
     user, browser = officer("sms")
     due_person(user)
     sms_gateway.statuses["/sms/send"] = [403]
     lease = every_channel.config["CLOVER_REMINDER_LEASE"]
-    # the monotonic clock: the run starts, then the text's refusal comes in a lease later
+    # the monotonic clock: the run starts, then everything comes in a lease later
     ticks = iter([0, 0])
 
     def clock() -> int:
@@ -359,7 +360,41 @@ def test_no_fallback_once_the_lease_could_run_out_during_it(
             sleep=lambda _seconds: None,
             clock=clock,
         )
-    assert summary == {("digest", "failed"): 1}
+    assert summary == {("digest", "sent"): 1}
+    assert attempts(db) == [("sms", "failed"), ("webpush", "delivered")]
+    [reminder] = db.exec(select(Reminder)).all()
+    db.refresh(reminder)
+    assert reminder.lease_until == CHONGQING_EIGHT + 2 * lease
+
+
+def test_a_claim_another_run_took_over_is_not_sent_on_by_this_one(
+    every_channel, officer, due_person, push_service, sms_gateway, wecom, db, monkeypatch
+):
+    """While the text was refused, the lease ran out and another run took the reminder:
+    this run logs its own attempt and leaves the rest to that run."""
+    user, browser = officer("sms")
+    due_person(user)
+    sms_gateway.statuses["/sms/send"] = [403]
+    taken_over = CHONGQING_EIGHT + timedelta(hours=1)
+    real_renew = sending._renew
+
+    def another_run_takes_it_first(session, held, *, until):
+        with Session(every_channel.extensions["clover_engine"]) as other:
+            other.execute(update(Reminder).values(lease_until=taken_over))
+            other.commit()
+        return real_renew(session, held, until=until)
+
+    monkeypatch.setattr(sending, "_renew", another_run_takes_it_first)
+    with every_channel.app_context(), requests.Session() as http:
+        sending.send_reminders(
+            db,
+            now=CHONGQING_EIGHT,
+            lease=every_channel.config["CLOVER_REMINDER_LEASE"],
+            channels=build_channels(every_channel.config, http),
+            sleep=lambda _seconds: None,
+        )
     assert attempts(db) == [("sms", "failed")]
     assert push_service.received == [] and wecom.sent == []
-    assert "no time left in its lease to try webpush after sms" in caplog.text
+    [reminder] = db.exec(select(Reminder)).all()
+    db.refresh(reminder)
+    assert reminder.status == "sending" and reminder.lease_until == taken_over

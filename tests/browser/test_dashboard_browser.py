@@ -78,7 +78,7 @@ def test_supervisor_reads_her_unit_sorts_officers_and_opens_a_due_list(page, liv
     # in English
     page.goto(f"{live_server}/settings/")
     page.get_by_label("语言").select_option("en")
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     page.goto(f"{live_server}/")
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()

@@ -35,7 +35,7 @@ def test_officer_signs_in_sees_today_in_chinese_then_switches_to_english(page, l
 
     nav.get_by_role("link", name="设置").click()
     page.get_by_label("语言").select_option("en")
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()

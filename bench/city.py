@@ -22,8 +22,9 @@ import time
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
+from app import migrate
 from app.accounts import hash_password
 from app.due import schedule_today
 from app.models import PushSubscription, Unit, User, Visit
@@ -152,7 +153,7 @@ def seed_city(app, *, log=print) -> World:
     started = time.perf_counter()
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    SQLModel.metadata.create_all(engine)
+    migrate.upgrade(engine)  # the schema a deployment has, server defaults and all
     now = datetime.now(UTC)
     with app.app_context():
         today = schedule_today()

@@ -79,12 +79,13 @@ def settle(app, minutes: int = 60) -> None:
 
 
 def load(app) -> None:
-    from sqlmodel import Session, SQLModel
+    from sqlmodel import Session
 
+    from app import migrate
     from app.demo import load_demo
 
     engine = app.extensions["clover_engine"]
-    SQLModel.metadata.create_all(engine)
+    migrate.upgrade(engine)
     with app.app_context(), Session(engine) as session:
         load_demo(session, environment="development")
         session.commit()

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
+from app import migrate
 from app.accounts import hash_password
 from app.auth.totp import set_secret
 from app.due import CheckReport, check_due, refresh_due, schedule_today
@@ -124,7 +125,7 @@ def seed(app) -> World:
     """6,000 people and about 120,000 visits in one unit."""
     rng = random.Random(1)
     engine = app.extensions["clover_engine"]
-    SQLModel.metadata.create_all(engine)
+    migrate.upgrade(engine)  # the schema a deployment has, server defaults and all
     now = datetime.now(UTC)
     with app.app_context():
         today = schedule_today()

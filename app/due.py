@@ -15,12 +15,21 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import String, and_, bindparam, cast, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from app.models import FOLLOW_UP_RISKS, Person, ScaleResult, SupportPlan, Unit, User, Visit
+from app.models import (
+    FOLLOW_UP_RISKS,
+    Person,
+    ScaleResult,
+    SupportPlan,
+    Unit,
+    User,
+    Visit,
+    holds_any,
+)
 from app.policy import people_scope
 from app.schedule import (
     NOT_DUE,
@@ -148,12 +157,11 @@ def _history_query(where):
     last_flags = of_last_contact(Visit.risk_flags)
     # a scale whose answers flagged a risk (PHQ-9 item 9) at or after her last contact:
     # open as a flagged contact is, until a later contact follows it
-    scale_flags = cast(ScaleResult.risk_flags, String)
     scale_risk_at = (
         select(func.max(ScaleResult.taken_at))
         .where(
             ScaleResult.person_id == Person.id,
-            or_(*(scale_flags.like(f'%"{flag}"%') for flag in sorted(FOLLOW_UP_FLAGS))),
+            holds_any(ScaleResult.risk_flags, FOLLOW_UP_FLAGS),
             or_(last_at.is_(None), ScaleResult.taken_at >= last_at),
         )
         .scalar_subquery()

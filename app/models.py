@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, String, UniqueConstraint, cast, or_
 from sqlmodel import Field, SQLModel
 
 from app.types import UTCDateTime, utcnow
@@ -138,6 +138,13 @@ def json_list():
 def json_dict():
     """A JSON column holding an object, empty by default."""
     return Field(default_factory=_new_dict, sa_type=JSON)
+
+
+def holds_any(column, codes):
+    """A WHERE clause: the JSON list in `column` holds one of `codes` (its text holds each
+    code quoted, on SQLite and PostgreSQL alike)."""
+    text = cast(column, String)
+    return or_(*(text.like(f'%"{code}"%') for code in sorted(codes)))
 
 
 def fk(target: str, *, nullable: bool = True, index: bool = True, **kwargs):

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -24,6 +24,7 @@ from app.models import (
     Unit,
     User,
     Visit,
+    holds_any,
 )
 from app.people.records import current_consent, current_plan
 from app.policy import PEER_HELPER_VISIT_KINDS, people_scope
@@ -91,12 +92,11 @@ def _open_risk(session: Session, person: Person) -> OpenRisk | None:
     if flags:
         return OpenRisk(last, flags)
     # else a scale taken since flagged it (PHQ-9 item 9): shown by its time, as a contact's
-    flagged = cast(ScaleResult.risk_flags, String)
     scale = session.exec(
         select(ScaleResult)
         .where(
             ScaleResult.person_id == person.id,
-            or_(*(flagged.like(f'%"{flag}"%') for flag in sorted(FOLLOW_UP_FLAGS))),
+            holds_any(ScaleResult.risk_flags, FOLLOW_UP_FLAGS),
         )
         .order_by(ScaleResult.taken_at.desc())
         .limit(1)

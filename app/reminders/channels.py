@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -236,26 +236,37 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
 
 
-class PhoneChannel:
-    """What every SMS channel shares: who has a phone number, and nothing to settle after."""
+class AddressChannel:
+    """A channel to an address she keeps on her account (`address`, a User column: a phone
+    number, a WeCom user id): who has one, and nothing to settle after (she changes it in
+    Settings). `mask` is what the delivery log keeps of it."""
 
-    name = "sms"
+    name: str
+    address: ClassVar
+    mask: ClassVar[Callable[[str], str]]
 
     def reaches(self) -> ColumnElement[bool]:
-        return User.reminder_phone.is_not(None)
+        return type(self).address.is_not(None)  # (the column itself, not read off a row)
 
     def targets(self, session: Session, user_ids: list[uuid.UUID]) -> list[Target]:
+        address = type(self).address
         rows = session.exec(
-            select(User.id, User.reminder_phone).where(
-                User.id.in_(user_ids), User.reminder_phone.is_not(None)
-            )
+            select(User.id, address).where(User.id.in_(user_ids), address.is_not(None))
         )
-        return [Target(user_id, phone, mask_phone(phone)) for user_id, phone in rows]
+        return [Target(user_id, address, self.mask(address)) for user_id, address in rows]
 
     def settle(
         self, session: Session, outcomes: list[tuple[Target, Outcome]], at: datetime
     ) -> None:
-        """A phone number is kept whatever happens: the user changes it in Settings."""
+        """An address is kept whatever happens."""
+
+
+class PhoneChannel(AddressChannel):
+    """What every SMS channel shares: her reminder phone number."""
+
+    name = "sms"
+    address = User.reminder_phone
+    mask = staticmethod(mask_phone)
 
 
 class SmsChannel(PhoneChannel):

@@ -9,18 +9,15 @@ which the delivery log keeps as the attempt's status code.
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import requests
-from sqlalchemy import ColumnElement
-from sqlmodel import Session, select
 
 from app.models import ReminderKind, User
 from app.reminders.channels import (
     TIMEOUT_SECONDS,
+    AddressChannel,
     Attempt,
     Message,
     Outcome,
@@ -100,7 +97,7 @@ class _Refused(Exception):
         self.attempt = attempt
 
 
-class WeComChannel:
+class WeComChannel(AddressChannel):
     """Application messages of a self-built WeCom app (自建应用), to her WeCom user id.
 
     Thread-safe: the workers of a pool share one channel, one access token and one
@@ -108,6 +105,8 @@ class WeComChannel:
     """
 
     name = "wecom"
+    address = User.wecom_user_id
+    mask = staticmethod(mask_user_id)
 
     def __init__(
         self,
@@ -130,17 +129,6 @@ class WeComChannel:
         if not base_url:
             log.warning("WeCom reminders need CLOVER_BASE_URL for their link into Clover")
 
-    def reaches(self) -> ColumnElement[bool]:
-        return User.wecom_user_id.is_not(None)
-
-    def targets(self, session: Session, user_ids: list[uuid.UUID]) -> list[Target]:
-        rows = session.exec(
-            select(User.id, User.wecom_user_id).where(
-                User.id.in_(user_ids), User.wecom_user_id.is_not(None)
-            )
-        )
-        return [Target(user_id, wecom_id, mask_user_id(wecom_id)) for user_id, wecom_id in rows]
-
     def attempt(self, target: Target, message: Message) -> Attempt:
         try:
             token = self.access_token()
@@ -151,11 +139,6 @@ class WeComChannel:
         except _Refused as refused:
             return refused.attempt
         return self._outcome(answer, target)
-
-    def settle(
-        self, session: Session, outcomes: list[tuple[Target, Outcome]], at: datetime
-    ) -> None:
-        """A WeCom user id is kept whatever happens: the user changes it in Settings."""
 
     def access_token(self, *, stale: str | None = None) -> str:
         """The app's access token, fetched when there is none, it expires or WeCom refused

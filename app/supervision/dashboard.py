@@ -51,7 +51,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise as pairs
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, and_, case, cast, func, literal, or_, union_all
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, union_all
 from sqlmodel import Session, select
 
 from app.models import (
@@ -66,6 +66,7 @@ from app.models import (
     User,
     Visit,
     VisitKind,
+    holds_any,
 )
 from app.policy import Action, can, people_scope, units_scope
 from app.types import UTCDateTime
@@ -650,8 +651,6 @@ def _waiting_risks(session: Session, in_unit) -> list[tuple]:
     since = func.coalesce(Person.last_contact_at, literal(NEVER, UTCDateTime))
 
     def flagged(model, kind, at):
-        # the flags are a JSON list; its text holds the quoted code on SQLite and PostgreSQL
-        text = cast(model.risk_flags, String)
         return (
             select(
                 model.id.label("id"),
@@ -666,7 +665,7 @@ def _waiting_risks(session: Session, in_unit) -> list[tuple]:
             .where(
                 in_unit,
                 Person.status != PersonStatus.closed,
-                or_(*(text.like(f'%"{flag.value}"%') for flag in WAITING_FLAGS)),
+                holds_any(model.risk_flags, WAITING_FLAGS),
                 at >= since,  # a range on (person_id, occurred_at) or (person_id, taken_at)
             )
         )
@@ -675,7 +674,7 @@ def _waiting_risks(session: Session, in_unit) -> list[tuple]:
         flagged(Visit, Visit.kind, Visit.occurred_at),
         flagged(ScaleResult, ScaleResult.scale, ScaleResult.taken_at),
     ).subquery()
-    self_harm = cast(both.c.risk_flags, String).like(f'%"{RiskFlag.self_harm.value}"%')
+    self_harm = holds_any(both.c.risk_flags, [RiskFlag.self_harm])
     query = (
         select(*both.c)
         .order_by(case((self_harm, 0), else_=1), both.c.occurred_at.desc())

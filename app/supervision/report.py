@@ -61,6 +61,7 @@ from app.models import (
     User,
     Visit,
     VisitKind,
+    holds_any,
 )
 from app.policy import Action, can, colleagues_scope, units_scope
 from app.supervision.period import Period, day_start
@@ -200,8 +201,7 @@ def completed(visit=Visit):
 
 
 def _has_flag(code: str):
-    # the flags are a JSON list; its text holds the quoted code on SQLite and PostgreSQL
-    return cast(Visit.risk_flags, String).like(f'%"{code}"%')
+    return holds_any(Visit.risk_flags, [code])
 
 
 def _local_day_start(session, day_column, days: list[date], zone: ZoneInfo, *, after: int = 0):

@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, union_all
 from sqlmodel import Session, select
 
+from app.due import officer_contact
 from app.models import (
     FIRST_CONTACT_DAYS,
     FOLLOW_UP_RISKS,
@@ -284,12 +285,7 @@ class _Days:
 
 
 def _completed():
-    # her own check-in is a sign of life, not an officer's contact
-    return and_(
-        Visit.failure_reason.is_(None),
-        Visit.kind != VisitKind.attempt,
-        Visit.check_in_link_id.is_(None),
-    )
+    return and_(officer_contact(), Visit.kind != VisitKind.attempt)
 
 
 def phases_of(cadence: list[dict]) -> list[Phase]:

@@ -358,10 +358,6 @@ def build_channels(config, http: requests.Session) -> list[Channel]:
 
 def channels_configured(config) -> bool:
     """True when at least one channel could send from this server."""
-    from app.reminders.wecom import wecom_configured
+    from app.reminders.preference import configured_channels  # (it imports this module)
 
-    return bool(
-        config.get("CLOVER_VAPID_PRIVATE_KEY")
-        or config.get("CLOVER_SMS_URL")
-        or wecom_configured(config)
-    )
+    return bool(configured_channels(config))

@@ -129,6 +129,27 @@ def test_the_fourth_check_in_of_a_day_is_refused_and_nothing_is_stored(
     assert len(check_ins(db, mine)) == 4
 
 
+def test_the_same_form_sent_twice_is_one_check_in(app, client, auth, world, db):
+    mine = world.people["mine"]
+    token = give_link(client, auth, mine)
+    browser = app.test_client()
+    form = browser.get(f"/c/{token}").text
+    (form_id,) = re.findall(r'name="id" type="hidden" value="([0-9a-f-]{36})"', form)
+    data = {"mood": "3", "talk": "yes", "id": form_id, "csrf_token": csrf_from(form)}
+    # a double tap, then a resend after the answer was lost, even past the day's count
+    for _ in range(2):
+        assert browser.post(f"/c/{token}", data=data).status_code == 303
+    assert check_in(app, token).status_code == 303 and check_in(app, token).status_code == 303
+    assert browser.post(f"/c/{token}", data=data).status_code == 303
+    assert len(check_ins(db, mine)) == 3
+    # a fresh form is a fresh check-in: that one is the fourth of the day
+    assert check_in(app, token).status_code == 429
+    # a form naming someone else's record writes its own check-in, never touches that one
+    other = save_visit(db, world.users["officer"], visit_data(mine)).record
+    assert browser.post(f"/c/{token}", data={**data, "id": str(other.id)}).status_code == 429
+    assert db.get(Visit, other.id).check_in_link_id is None
+
+
 @pytest.mark.parametrize("why", ["unknown", "expired", "revoked", "replaced"])
 def test_a_link_that_does_not_write_gets_the_one_plain_page(
     app, client, auth, world, db, monkeypatch, why

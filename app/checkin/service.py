@@ -158,10 +158,31 @@ def _number(value) -> str | None:
     return value or None
 
 
+def check_in_id(link: CheckInLink, form_id) -> uuid.UUID:
+    """The id of the check-in a form makes: the form's own UUID, within her link's ids.
+
+    The form carries a UUID made when it was shown, so a double tap or a resend stores one
+    check-in; derived from the link, no form can name a record of someone else's.
+    """
+    try:
+        chosen = uuid.UUID(form_id) if isinstance(form_id, str) else uuid.uuid4()
+    except ValueError:
+        chosen = uuid.uuid4()
+    return uuid.uuid5(link.id, str(chosen))
+
+
 def check_in(*, session: Session, link: CheckInLink, form, now: datetime) -> CheckInResult:
-    """Write her check-in from the form (mood, craving, talk, note) through her link."""
+    """Write her check-in from the form (mood, craving, talk, note) through her link.
+
+    The form sent again (a double tap, a reload after a lost answer) is the check-in it
+    already wrote: `saved`, nothing stored twice.
+    """
     # one check-in at a time per link, so two taps at once cannot pass the daily count
     session.exec(select(CheckInLink.id).where(CheckInLink.id == link.id).with_for_update()).one()
+    visit_id = check_in_id(link, form.get("id"))
+    stored = session.get(Visit, visit_id)
+    if stored is not None:
+        return CheckInResult(CheckInOutcome.saved, stored)
     if check_ins_today(session, link, now=now) >= DAILY_CHECK_INS:
         return CheckInResult(CheckInOutcome.too_many)
     note = (form.get("note") or "").strip()
@@ -169,7 +190,7 @@ def check_in(*, session: Session, link: CheckInLink, form, now: datetime) -> Che
         return CheckInResult(CheckInOutcome.invalid, errors={"notes": [NOTE_TOO_LONG]})
     officer = session.get(User, link.issued_by_id)
     data = {
-        "id": str(uuid.uuid4()),
+        "id": str(visit_id),
         "person_id": str(link.person_id),
         "kind": VisitKind.online_check_in.value,
         # to the minute, as an officer's form times a contact: her call in that minute follows it

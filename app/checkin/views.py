@@ -64,7 +64,9 @@ def form(token: str):
         return _gone()
     if request.method == "GET":
         done = request.args.get("done") == "1"
-        return render_template("checkin/form.html", done=done, values={}, errors={})
+        return render_template(
+            "checkin/form.html", done=done, values={}, errors={}, form_id=uuid.uuid4()
+        )
     result = check_in(session=db, link=link, form=request.form, now=now)
     if result.outcome == CheckInOutcome.saved:
         commit(db)
@@ -82,6 +84,7 @@ def form(token: str):
         "checkin/form.html",
         done=False,
         values=request.form,
+        form_id=uuid.uuid4(),
         errors={name: [_(m) for m in messages] for name, messages in (result.errors or {}).items()},
         refusal=refusal,
     )

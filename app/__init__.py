@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.audit_views import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.checkin import bp as checkin_bp
+    from app.groups import bp as groups_bp
     from app.health import bp as health_bp
     from app.offline import bp as offline_bp
     from app.offline.device_keys import bp as device_keys_bp
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(scales_bp)
     app.register_blueprint(checkin_bp)
     app.register_blueprint(release_bp)
+    app.register_blueprint(groups_bp)
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)

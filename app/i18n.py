@@ -126,4 +126,5 @@ VISIT_KIND_LABELS = {
     "talk": _l("Heart-to-heart talk"),
     "online_check_in": _l("Online check-in"),
     "attempt": _l("Attempt, no contact"),
+    "group_counselling": _l("Group counselling"),
 }

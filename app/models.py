@@ -84,6 +84,8 @@ class VisitKind(StrEnum):
     talk = "talk"
     online_check_in = "online_check_in"
     attempt = "attempt"
+    # group counselling (团体辅导), recorded for each attendee by a group session
+    group_counselling = "group_counselling"
 
 
 class RiskFlag(StrEnum):
@@ -391,6 +393,8 @@ class Visit(SQLModel, table=True):
     check_in_link_id: uuid.UUID | None = fk("checkinlink.id", index=False)
     # she asked to talk in that check-in: due within the risk hours until an officer's contact
     asked_to_talk: bool = Field(default=False)
+    # her attendance of a group session (app/groups): written and changed by the session only
+    group_session_id: uuid.UUID | None = fk("groupsession.id")
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(index=True)
 
@@ -754,12 +758,64 @@ class ReleasePreparation(SQLModel, table=True):
     }
 
 
+# --- group sessions (issue 15): one session, one derived visit per attendee ---
+
+
+_GROUP_SESSION_VERSION = version_column()
+
+
+class GroupSession(SQLModel, table=True):
+    """A group counselling, training, peer group talk or family therapy with several people.
+
+    Each attendee's attendance is a `Visit` of hers (`group_session_id` set, its id
+    uuid5(session id, her id)) written through the visit write path, so her ledger, her
+    due date and the reports count it; the attendees are the people of those visits.
+    Versioned like a visit: each correction keeps the version it replaces.
+    """
+
+    id: uuid.UUID = Field(primary_key=True)
+    version: int = Field(default=1, sa_column=_GROUP_SESSION_VERSION)
+    unit_id: uuid.UUID = fk("unit.id", nullable=False)
+    # who led it: an officer or a peer helper of the unit (the author unless chosen)
+    leader_id: uuid.UUID = fk("user.id", nullable=False)
+    author_id: uuid.UUID = fk("user.id", nullable=False)
+    edited_by_id: uuid.UUID | None = fk("user.id", index=False)
+    kind: str = Field(max_length=30)
+    occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    duration_minutes: int | None = None
+    online: bool = Field(default=False)
+    place: str = Field(default="", max_length=200)
+    topic: str = Field(max_length=200)
+    notes: str = Field(default="", sa_type=String)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+    __mapper_args__ = {"version_id_col": _GROUP_SESSION_VERSION, "version_id_generator": False}
+
+
+class GroupSessionVersion(SQLModel, table=True):
+    """An earlier version of a group session, attendee list included, kept when corrected."""
+
+    __table_args__ = (UniqueConstraint("group_session_id", "version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    group_session_id: uuid.UUID = fk("groupsession.id", nullable=False, index=False)
+    version: int
+    # in the shape of app.groups.fields.group_snapshot()
+    content: dict = json_dict()
+    author_id: uuid.UUID = fk("user.id", nullable=False, index=False)
+    saved_at: datetime = Field(sa_type=UTCDateTime)
+    replaced_at: datetime = timestamp_field()
+
+
 __all__ = [
     "Assignment",
     "AuditEvent",
     "CheckInLink",
     "CloseReason",
     "DeviceKey",
+    "GroupSession",
+    "GroupSessionVersion",
     "Consent",
     "SupportPlan",
     "Person",

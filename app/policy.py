@@ -16,6 +16,7 @@ from app.models import (
     Assignment,
     AuditEvent,
     Consent,
+    GroupSession,
     Person,
     PersonStatus,
     Role,
@@ -66,6 +67,12 @@ class Action(StrEnum):
     check_in_link = "person.check_in_link"
     # tick or untick an item of her release preparation (出所准备)
     release_prepare = "release.prepare"
+    # record a group session for people of her caseload (her pairs, for a peer helper)
+    group_record = "group.record"
+    # read a group session: its author, its leader, the supervisors of its unit
+    group_view = "group.view"
+    # correct a group session: its author within the unit's window, a supervisor any time
+    group_edit = "group.edit"
 
 
 # actions whose target is a person: a refusal must not reveal that she exists
@@ -312,6 +319,8 @@ def can(user: User | None, action: Action, target: object = None) -> bool:
         return sees_person(user, target)
     if isinstance(target, User):
         return sees_user(user, target)
+    if isinstance(target, GroupSession):
+        return sees_group(user, target)
     return True
 
 
@@ -333,10 +342,11 @@ def require(user: User | None, action: Action, target: object = None) -> None:
 
 
 def visit_kinds_for(user: User) -> list[str]:
-    """The kinds of visit this user may record."""
+    """The kinds of visit this user may record on the visit form (group counselling is
+    recorded as a group session)."""
     if user.role == Role.peer_helper:
         return [kind.value for kind in VisitKind if kind in PEER_HELPER_VISIT_KINDS]
-    return [kind.value for kind in VisitKind]
+    return [kind.value for kind in VisitKind if kind not in GROUP_ONLY_KINDS]
 
 
 def was_assigned(session: Session, user: User, person: Person, moment: datetime) -> bool:
@@ -379,10 +389,13 @@ def may_record_visit(
 def may_edit_visit(user: User, visit: Visit, person: Person, unit: Unit, *, now: datetime) -> bool:
     """The supervisor of her unit any time; the author within the unit's edit window.
 
-    Nobody corrects her own check-in (sent through her link): it stays as she wrote it.
+    Nobody corrects her own check-in (sent through her link): it stays as she wrote it;
+    an attendance of a group session is corrected through the session.
     """
     if not can(user, Action.visit_edit) or visit.check_in_link_id is not None:
         return False
+    if visit.group_session_id is not None:
+        return False  # corrected by correcting its group session (app/groups)
     if user.role == Role.supervisor:
         return person.unit_id == user.unit_id
     window = timedelta(hours=unit.visit_edit_window_hours)
@@ -470,3 +483,50 @@ def may_manage_check_in_link(user: User, person: Person) -> bool:
     """May this user give, text or revoke her check-in link? Her officer or her unit's
     supervisor, while visits may be recorded with her (open ledger, consent in force)."""
     return can(user, Action.check_in_link, person) and can(user, Action.visit_create, person)
+
+
+# --- group sessions: recorded for several people of her caseload at once ---
+
+# the kinds a group session may be; group counselling is recorded only as a group
+GROUP_KINDS = (
+    VisitKind.group_counselling,
+    VisitKind.psychological_training,
+    VisitKind.talk,
+    VisitKind.family_therapy,
+    VisitKind.parent_child_counselling,
+)
+GROUP_ONLY_KINDS = frozenset({VisitKind.group_counselling})
+GROUP_ACTIONS = {Action.group_record, Action.group_view, Action.group_edit}
+for _role in (Role.officer, Role.supervisor, Role.peer_helper):
+    ROLE_ACTIONS[_role] |= GROUP_ACTIONS
+# a group session may have this many attendees at most
+MAX_ATTENDEES = 60
+
+
+def group_kinds_for(user: User) -> list[str]:
+    """The kinds of group session this user may record (a peer helper: a peer group talk)."""
+    if user.role == Role.peer_helper:
+        return [kind.value for kind in GROUP_KINDS if kind in PEER_HELPER_VISIT_KINDS]
+    return [kind.value for kind in GROUP_KINDS]
+
+
+def sees_group(user: User, group: GroupSession) -> bool:
+    """May she read this group session? Its author, its leader, the supervisors of its unit.
+
+    Its attendees' names are each shown only to whoever may see that person.
+    """
+    if not user.active:
+        return False
+    if user.id in (group.author_id, group.leader_id):
+        return True
+    return user.role == Role.supervisor and user.unit_id == group.unit_id
+
+
+def may_edit_group(user: User, group: GroupSession, unit: Unit, *, now: datetime) -> bool:
+    """The supervisor of its unit any time; its author within the unit's edit window."""
+    if not can(user, Action.group_edit, group):
+        return False
+    if user.role == Role.supervisor:
+        return group.unit_id == user.unit_id
+    window = timedelta(hours=unit.visit_edit_window_hours)
+    return group.author_id == user.id and now - group.created_at <= window

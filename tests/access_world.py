@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.sync.push import push_items
 from tests.conftest import AuthActions, csrf_from
+from tests.group_world import create_group_item
 from tests.people_world import TODAY, World
 from tests.sync_world import create_item, edit_item
 
@@ -92,6 +93,12 @@ class AccessWorld:
             "colleague": self._visit("colleague", "colleague", "home_visit"),
             "other_officer": self._visit("other_officer", "elsewhere", "home_visit"),
         }
+        self.groups = {
+            "officer": self._group("officer", "mine", "group_counselling"),
+            "helper": self._group("helper", "mine", "talk"),
+            "colleague": self._group("colleague", "colleague", "group_counselling"),
+            "other_officer": self._group("other_officer", "elsewhere", "group_counselling"),
+        }
         self.conflicts = {
             author: self._conflict(author, self.visits[author]) for author in self.visits
         }
@@ -128,6 +135,15 @@ class AccessWorld:
         assert answer.status == "created", answer
         commit(self.db)
         return item
+
+    def _group(self, author: str, person: str, kind: str) -> uuid.UUID:
+        """A group session held yesterday with her, recorded through the sync push."""
+        occurred = (TODAY - timedelta(days=1)).isoformat() + "T15:00"
+        item = create_group_item([self.people[person]], kind=kind, occurred_at=occurred)
+        [answer] = push_items(session=self.db, user=self.users[author], items=[item])
+        assert answer.status == "created", answer
+        commit(self.db)
+        return uuid.UUID(item["record_id"])
 
     def _conflict(self, author: str, item: dict) -> uuid.UUID:
         """Two corrections of one visit from the same base version: the second is kept aside."""
@@ -168,6 +184,7 @@ class AccessWorld:
                 "person_id": self.people[person].id,
                 "unit_id": self.people[person].unit_id,
                 "visit_id": uuid.UUID(self.visits[author]["record_id"]),
+                "group_id": self.groups[author],
                 "conflict_id": self.conflicts[author],
                 "subscription_id": self.devices[holder],
                 # her own other device in Settings; the user's, in user management

@@ -23,9 +23,10 @@ def utc(*args) -> datetime:
 
 
 # the figures of May 2026, by hand; follow-ups by kind in FOLLOW_UP_KINDS order:
-# phone, home visit, training, family therapy, parent-child, talk, check-in, follow-up
+# phone, home visit, training, family therapy, parent-child, talk, check-in, follow-up,
+# group counselling
 EXPECTED_A = {
-    "by_kind": [1, 2, 1, 1, 0, 1, 2, 1],
+    "by_kind": [1, 2, 1, 1, 0, 1, 2, 1, 0],
     "attempts": 2,
     "people_reached": 4,
     "applications": 1,
@@ -42,7 +43,7 @@ EXPECTED_A = {
     "helper_check_ins": 2,
 }  # fmt: skip
 EXPECTED_B = {
-    "by_kind": [1, 0, 0, 0, 0, 1, 0, 0],
+    "by_kind": [1, 0, 0, 0, 0, 1, 0, 0, 0],
     "attempts": 0,
     "people_reached": 1,
     "applications": 1,
@@ -59,10 +60,10 @@ EXPECTED_B = {
 # by who recorded them in unit A: 李警官 (officer1), 王主任 (the supervisor), 陈警官
 # (officer2), then every peer helper's together
 EXPECTED_BY_OFFICER = [
-    ("李警官", [1, 2, 0, 0, 0, 0, 0, 0]),
-    ("王主任", [0, 0, 1, 0, 0, 0, 0, 0]),
-    ("陈警官", [0, 0, 0, 1, 0, 0, 0, 1]),
-    (None, [0, 0, 0, 0, 0, 1, 2, 0]),
+    ("李警官", [1, 2, 0, 0, 0, 0, 0, 0, 0]),
+    ("王主任", [0, 0, 1, 0, 0, 0, 0, 0, 0]),
+    ("陈警官", [0, 0, 0, 1, 0, 0, 0, 1, 0]),
+    (None, [0, 0, 0, 0, 0, 1, 2, 0, 0]),
 ]
 
 

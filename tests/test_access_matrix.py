@@ -90,6 +90,13 @@ visits.new                   POST    signin    bad/hidden        bad/hidden     
 visits.edit                  GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         forbidden
 visits.edit                  POST    signin    bad/hidden        bad/hidden        bad/hidden        bad/hidden        forbidden
 visits.versions              GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         ok/ok
+groups.index                 GET     signin    ok                ok                ok                ok                forbidden
+groups.new                   GET     signin    ok                ok                ok                ok                forbidden
+groups.new                   POST    signin    bad               bad               bad               bad               forbidden
+groups.view                  GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         forbidden
+groups.edit                  GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         forbidden
+groups.edit                  POST    signin    bad/hidden        bad/hidden        bad/hidden        bad/hidden        forbidden
+groups.versions              GET     signin    ok/hidden         ok/hidden         ok/hidden         ok/hidden         forbidden
 scales.choose                GET     signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
 scales.new                   GET     signin    forbidden/hidden  ok/hidden         ok/hidden         ok/hidden         forbidden
 scales.new                   POST    signin    forbidden/hidden  bad/hidden        bad/hidden        bad/hidden        forbidden

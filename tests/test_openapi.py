@@ -71,6 +71,8 @@ def test_the_item_schemas_are_the_models_the_server_validates_with(document, syn
         "visit.create",
         "visit.edit",
         "person.contact",
+        "group.create",
+        "group.edit",
     ]
     assert schemas["ItemResult"]["properties"]["status"]["enum"] == [o.value for o in Outcome]
     # what the outbox sends (form fields as text, lists of text) fits the document

@@ -258,7 +258,7 @@ def test_a_supervisor_downloads_last_months_spreadsheet_whose_totals_match(
     assert sheet["B3"].value == "测试工作室"
     assert sheet.freeze_panes == "B6"
     assert sheet.column_dimensions["A"].width == 36
-    # follow-ups by kind: a header row, eight kinds, a totals row summing them
+    # follow-ups by kind: a header row, nine kinds, a totals row summing them
     head = find_row(sheet, "Follow-ups by kind (person-times)") + 1
     assert [c.value for c in sheet[head]][:2] == ["Kind of contact", "测试工作室"]
     kinds = [sheet.cell(head + 1 + i, 2).value for i in range(len(FOLLOW_UP_KINDS))]
@@ -275,10 +275,10 @@ def test_a_supervisor_downloads_last_months_spreadsheet_whose_totals_match(
     first = officer_head + 1
     last = first + len(EXPECTED_BY_OFFICER) - 1
     assert sheet.cell(first, 1).value == "李警官"
-    assert sheet.cell(first, 10).value == "=" + "+".join(f"{c}{first}" for c in "BCDEFGHI")
-    assert sheet.cell(last + 1, 10).value == f"=SUM(J{first}:J{last})"
+    assert sheet.cell(first, 11).value == "=" + "+".join(f"{c}{first}" for c in "BCDEFGHIJ")
+    assert sheet.cell(last + 1, 11).value == f"=SUM(K{first}:K{last})"
     assert sheet.cell(last, 1).value == "Peer helpers (together)"
-    assert sum(sheet.cell(r, c).value for r in range(first, last + 1) for c in range(2, 10)) == 9
+    assert sum(sheet.cell(r, c).value for r in range(first, last + 1) for c in range(2, 11)) == 9
     # the share of people first contacted in time is a formula over its two rows
     released = find_row(sheet, "People released")
     assert sheet.cell(released, 2).value == 4
@@ -325,8 +325,8 @@ def test_the_csv_starts_with_the_bom_and_holds_each_section(client, auth, report
     assert rows[0][0] == "Periodic report"
     at = rows.index(["Follow-ups by kind (person-times)"])
     assert rows[at + 1] == ["Kind of contact", "测试工作室"]
-    assert [int(r[1]) for r in rows[at + 2 : at + 10]] == EXPECTED_A["by_kind"]
-    assert rows[at + 10] == ["Total", "9"]
+    assert [int(r[1]) for r in rows[at + 2 : at + 11]] == EXPECTED_A["by_kind"]
+    assert rows[at + 11] == ["Total", "9"]
     reached = next(r for r in rows if r and r[0] == "People reached")
     assert reached == ["People reached", "4"]
     share = next(r for r in rows if r and r[0] == "Share first contacted within 7 days")
@@ -402,4 +402,4 @@ def test_quarterly_and_yearly_reports(client, auth, report_world, args, name, fo
     assert answer.headers["Content-Disposition"] == f'attachment; filename="{name}"'
     rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
     at = rows.index(["Follow-ups by kind (person-times)"])
-    assert rows[at + 10] == ["Total", follow_ups]
+    assert rows[at + 11] == ["Total", follow_ups]

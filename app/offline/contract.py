@@ -11,6 +11,7 @@ import re
 from flask import current_app
 
 from app.contract import ATTENTION, SAVED, SETTLED
+from app.groups.fields import LIST_FIELDS as GROUP_LIST_FIELDS
 from app.people.contact import CONTACT_FIELDS
 from app.sync.push import KINDS, MAX_ITEMS
 from app.visits.fields import LIST_FIELDS
@@ -20,6 +21,8 @@ OUTBOX_FORMS = {
     "visit.create": "visits.new",
     "visit.edit": "visits.edit",
     "person.contact": "people.contact",
+    "group.create": "groups.new",
+    "group.edit": "groups.edit",
 }
 if set(OUTBOX_FORMS) != set(KINDS):
     raise RuntimeError(f"every sync kind needs its outbox form: {sorted(KINDS)}")
@@ -63,7 +66,7 @@ def offline_contract() -> dict:
             for kind, endpoint in OUTBOX_FORMS.items()
         ],
         "fields": {
-            "list": list(LIST_FIELDS),
+            "list": [*GROUP_LIST_FIELDS, *LIST_FIELDS],
             "contact": list(CONTACT_FIELDS),
             "not_data": [csrf_field, *ENVELOPE_FIELDS, *NAVIGATION_FIELDS],
         },

@@ -20,6 +20,8 @@ KIND_LABELS = {
     "visit.create": N_("Visit"),
     "visit.edit": N_("Visit correction"),
     "person.contact": N_("Contact correction"),
+    "group.create": N_("Group session"),
+    "group.edit": N_("Group session correction"),
 }
 if set(KIND_LABELS) != set(KINDS):
     raise RuntimeError(f"every sync kind needs a label: {sorted(KINDS)}")

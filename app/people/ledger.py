@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.crypto import IdCipher, mask_id_number
 from app.due import FOLLOW_UP_FLAGS, officer_contact
+from app.groups.ledger import GroupEntry, group_entries
 from app.models import (
     Assignment,
     Consent,
@@ -58,6 +59,8 @@ class Ledger:
     open_risk: "OpenRisk | None" = None
     page: int = 1
     pages: int = 1
+    # the group sessions of the visits on this page, by id
+    groups: dict[uuid.UUID, GroupEntry] = field(default_factory=dict)
 
     peer = False
 
@@ -113,6 +116,7 @@ class PeerLedger:
     preferred_contact_times: str
     # the talks and online check-ins she logged herself, newest first
     visits: list[Visit]
+    groups: dict[uuid.UUID, GroupEntry] = field(default_factory=dict)
 
     peer = True
 
@@ -215,6 +219,7 @@ def load_ledger(*, session: Session, person: Person, cipher: IdCipher, page: int
         open_risk=_open_risk(session, person),
         page=page,
         pages=pages,
+        groups=group_entries(session, [e.record for e in timeline if e.kind == "visit"]),
     )
 
 
@@ -230,8 +235,10 @@ def load_peer_ledger(*, session: Session, person: Person, helper: User) -> PeerL
         )
         .order_by(Visit.occurred_at.desc())
     )
+    visits = list(own)
     return PeerLedger(
         person=person,
         preferred_contact_times=consent.preferred_contact_times if consent else "",
-        visits=list(own),
+        visits=visits,
+        groups=group_entries(session, visits),
     )

@@ -77,6 +77,7 @@ FOLLOW_UP_KINDS = (
     VisitKind.talk,
     VisitKind.online_check_in,
     VisitKind.follow_up,
+    VisitKind.group_counselling,
 )
 RISK_FLAGS = tuple(RiskFlag)
 OTHERS_ORDER = 1  # named staff first, then the unnamed, then the peer helpers

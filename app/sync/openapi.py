@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from app.contract import Outcome
 from app.errors import API_ERRORS
+from app.groups.fields import GroupFields
 from app.offline.pages import PAGE_KINDS as KEPT_PAGES
 from app.people.validation import ContactForm
 from app.reminders.devices import SubscriptionBody
@@ -47,13 +48,21 @@ def model_schemas(models: dict[str, type[BaseModel]]) -> dict:
 
 
 def _item_schemas() -> dict:
-    schemas = model_schemas({"Item": Item, "VisitData": VisitData, "ContactData": ContactForm})
+    schemas = model_schemas(
+        {
+            "Item": Item,
+            "VisitData": VisitData,
+            "ContactData": ContactForm,
+            "GroupData": GroupFields,
+        }
+    )
     # the envelope takes any object as `data`; the service of its type checks it field by field
     data = schemas["Item"]["properties"]["data"]
     data.pop("additionalProperties", None)
     data["anyOf"] = [
         {"$ref": "#/components/schemas/VisitData"},
         {"$ref": "#/components/schemas/ContactData"},
+        {"$ref": "#/components/schemas/GroupData"},
     ]
     return schemas
 

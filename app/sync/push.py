@@ -25,8 +25,10 @@ from sqlmodel import Session, select
 from app import audit
 from app.accounts import N_
 from app.contract import LostRace, Outcome, WriteResult, commit, rollback, savepoint
+from app.groups.fields import clean_group, group_snapshot
+from app.groups.service import attendees_of, edit_group_session, record_group_session
 from app.inputs import Choice, Model, Uuid, validate
-from app.models import Person, SyncConflict, SyncReceipt, User, Visit
+from app.models import GroupSession, Person, SyncConflict, SyncReceipt, User, Visit
 from app.people.contact import contact_snapshot, correct_contact
 from app.sync.receipts import find_receipt, item_digest, keep_conflict
 from app.types import utcnow
@@ -34,7 +36,9 @@ from app.visits.fields import clean_visit, snapshot
 from app.visits.service import NotDeferrable, edit_visit, record_visit, visit_batch
 
 MAX_ITEMS = 100
-KINDS = ("visit.create", "visit.edit", "person.contact")
+KINDS = ("visit.create", "visit.edit", "person.contact", "group.create", "group.edit")
+# the kinds that make a record under the item's own id, with no version yet
+CREATES = ("visit.create", "group.create")
 REUSED = N_("This change was already sent with other content. Enter it again.")
 FAILED = N_(
     "The server could not save this change (reference %(reference)s). It stays on the phone;"
@@ -68,23 +72,26 @@ NO_ID = N_("This change has no valid identifier.")
 
 
 class Item(Model):
-    """One outbox item: a visit recorded or corrected, or her contact corrected."""
+    """One outbox item: a visit or a group session recorded or corrected, or her contact
+    corrected."""
 
     id: Uuid(NO_ID, required=NO_ID) = Field(
         description="Minted on the device; a resend carries the same id."
     )
     kind: Choice(KINDS, UNKNOWN_KIND, required=UNKNOWN_KIND) = Field(alias="type")
     record_id: Uuid(NO_RECORD, required=NO_RECORD) = Field(
-        description="The visit (the item id for a visit.create) or the person."
+        description="The visit or group session (the item id for a visit.create or a "
+        "group.create) or the person."
     )
     base_version: Annotated[int, Field(ge=1, le=MAX_VERSION)] | None = Field(
         default=None,
-        description="The version the change was made on: required for visit.edit and "
-        "person.contact, null for visit.create.",
+        description="The version the change was made on: required for visit.edit, "
+        "group.edit and person.contact, null for visit.create and group.create.",
     )
     data: dict[str, Any] = Field(
         description="The visit's fields as the visit form posts them (with person_id for a "
-        "visit.create), or {phone, address} for person.contact."
+        "visit.create), the group session's as its form posts them (attendees: a list of "
+        "person ids), or {phone, address} for person.contact."
     )
 
 
@@ -94,11 +101,11 @@ def parse_item(raw) -> tuple[Item | None, dict[str, list[str]]]:
     item, errors = validate(Item, raw, messages=messages)
     if item is None:
         return None, errors
-    if item.kind == "visit.create" and item.record_id != item.id:
+    if item.kind in CREATES and item.record_id != item.id:
         errors["record_id"] = [NO_RECORD]
-    if item.kind == "visit.create" and item.base_version is not None:
-        errors["base_version"] = [N_("A new visit has no version yet: send null.")]
-    if item.kind != "visit.create" and item.base_version is None:
+    if item.kind in CREATES and item.base_version is not None:
+        errors["base_version"] = [N_("A new record has no version yet: send null.")]
+    if item.kind not in CREATES and item.base_version is None:
         errors["base_version"] = [NO_VERSION]
     return (None, errors) if errors else (item, {})
 
@@ -178,6 +185,24 @@ def _receipt_answer(session: Session, item: Item, receipt) -> ItemResult:
 
 
 def _edit_visit(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
+    def edit():
+        return edit_visit(
+            session=session,
+            user=user,
+            visit_id=item.record_id,
+            base_version=item.base_version,
+            data=item.data,
+            now=now,
+        )
+
+    def keep(visit):
+        return _keep_visit_conflict(session, user, item, visit, item.data, now)
+
+    return _edit_with_receipt(session, user, item, edit, keep, _from_visit)
+
+
+def _edit_with_receipt(session: Session, user: User, item: Item, edit, keep, answer):
+    """An edit answered once per item id: a resend gets the first answer from its receipt."""
     digest = item_digest(item.kind, item.record_id, item.base_version, item.data)
     receipt = find_receipt(session, user, item.id, digest)
     if receipt is not None:
@@ -199,28 +224,21 @@ def _edit_visit(session: Session, user: User, item: Item, now: datetime) -> Item
             session.flush()
     except LostRace:
         return _receipt_answer(session, item, find_receipt(session, user, item.id, digest))
-    result = edit_visit(
-        session=session,
-        user=user,
-        visit_id=item.record_id,
-        base_version=item.base_version,
-        data=item.data,
-        now=now,
-    )
+    result = edit()
     if result.outcome == Outcome.edited:
-        return _from_visit(item, result)
+        return answer(item, result)
     if result.outcome not in (Outcome.duplicate, Outcome.conflict):
         session.delete(claim)  # nothing applied, nothing to answer again
         session.flush()
-        return _from_visit(item, result)
-    visit, conflict = result.record, None
+        return answer(item, result)
+    record, conflict = result.record, None
     if result.outcome == Outcome.conflict:
-        conflict = _keep_visit_conflict(session, user, item, visit, item.data, now)
+        conflict = keep(record)
         session.flush()  # the conflict before the receipt that points to it
-    claim.status, claim.version = result.outcome, visit.version
+    claim.status, claim.version = result.outcome, record.version
     claim.conflict_id = conflict.id if conflict else None
     session.flush()
-    return _from_visit(item, result, conflict)
+    return answer(item, result, conflict)
 
 
 def _correct_contact(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
@@ -245,10 +263,90 @@ def _correct_contact(session: Session, user: User, item: Item, now: datetime) ->
     )
 
 
+def group_server(session: Session, group: GroupSession) -> dict:
+    """A group session as a conflict shows it: its content, id and version."""
+    content = group_snapshot(group, attendees_of(session, group))
+    return {**content, "id": str(group.id), "version": group.version}
+
+
+def _group_answer(session: Session):
+    def answer(item: Item, result: WriteResult, conflict: SyncConflict | None = None):
+        group = result.record
+        return ItemResult(
+            str(item.id),
+            result.outcome,
+            record_id=group.id if group else item.record_id,
+            version=group.version if group else None,
+            errors=result.errors,
+            server=group_server(session, group) if conflict else None,
+            conflict_id=conflict.id if conflict else None,
+        )
+
+    return answer
+
+
+def _keep_group_conflict(session, user, item: Item, group: GroupSession, now):
+    """Her version of the session beside the server's, kept under her first attendee."""
+    clean, _errors = clean_group(
+        {**item.data, "id": str(group.id)}, timezone=user.timezone, now=now
+    )
+    clean["leader_id"] = clean.get("leader_id") or group.leader_id
+    incoming = group_snapshot(clean)
+    first = (incoming["attendees"] or [str(a) for a in attendees_of(session, group)])[0]
+    return keep_conflict(
+        session,
+        user=user,
+        person=session.get(Person, uuid.UUID(first)),
+        kind=item.kind,
+        item_id=item.id,
+        record_id=group.id,
+        base_version=item.base_version,
+        incoming=incoming,
+        server=group_server(session, group),
+        server_version=group.version,
+    )
+
+
+def _create_group(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
+    data = {**item.data, "id": str(item.id)}
+    result = record_group_session(session=session, user=user, data=data, now=now)
+    answer = _group_answer(session)
+    if result.outcome != Outcome.conflict:
+        return answer(item, result)
+    conflict = _conflict_of(session, item)
+    if conflict is None:
+        try:
+            with savepoint(session):
+                conflict = _keep_group_conflict(session, user, item, result.record, now)
+                session.flush()
+        except LostRace:  # kept by a resend running alongside
+            conflict = _conflict_of(session, item)
+    return answer(item, result, conflict)
+
+
+def _edit_group(session: Session, user: User, item: Item, now: datetime) -> ItemResult:
+    def edit():
+        return edit_group_session(
+            session=session,
+            user=user,
+            group_id=item.record_id,
+            base_version=item.base_version,
+            data=item.data,
+            now=now,
+        )
+
+    def keep(group):
+        return _keep_group_conflict(session, user, item, group, now)
+
+    return _edit_with_receipt(session, user, item, edit, keep, _group_answer(session))
+
+
 APPLY = {
     "visit.create": _create_visit,
     "visit.edit": _edit_visit,
     "person.contact": _correct_contact,
+    "group.create": _create_group,
+    "group.edit": _edit_group,
 }
 
 
@@ -304,6 +402,8 @@ def _named(items: list[Item]) -> tuple[set, set]:
         if item.kind == "person.contact":
             people.add(item.record_id)
             continue
+        if not item.kind.startswith("visit."):
+            continue  # a group session reads its attendees itself
         visits.add(item.record_id)
         person_id = _uuid(item.data.get("person_id"))
         if item.kind == "visit.create" and person_id is not None:

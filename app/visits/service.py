@@ -49,6 +49,7 @@ from app.types import utcnow
 from app.visits.fields import CONTENT_FIELDS, changed_fields, clean_visit, restore, snapshot
 
 NOT_YOURS = N_("You may not record this visit for this person.")
+GROUP_VISIT = N_("This visit is part of a group session: correct the group session instead.")
 # session.info keys of a `visit_batch`: the visit ids known not to be stored yet, the
 # people whose due standing waits for the end of the batch, and whether its new visits
 # wait for it too
@@ -188,11 +189,13 @@ def record_visit(
     now: datetime | None = None,
     check_in_link_id: uuid.UUID | None = None,
     asked_to_talk: bool = False,
+    group_session_id: uuid.UUID | None = None,
 ) -> WriteResult:
     """Record a new visit whose UUID (`data["id"]`) the device or the form chose.
 
     `check_in_link_id`: her own check-in through that link (app/checkin), recorded with
     the officer who gave it as `user`; `asked_to_talk` when she ticked "I need to talk".
+    `group_session_id`: her attendance of that group session (app/groups).
     """
     now = now or utcnow()
     clean, errors = clean_visit(data, timezone=user.timezone, now=now)
@@ -216,6 +219,7 @@ def record_visit(
     visit = Visit(id=clean["id"], author_id=user.id, created_at=now, updated_at=now, **values)
     if check_in_link_id is not None:
         visit.check_in_link_id, visit.asked_to_talk = check_in_link_id, asked_to_talk
+    visit.group_session_id = group_session_id
     session.info.get(_ABSENT, set()).discard(visit.id)  # once tried, looked up again
     if _DEFERRED in session.info:
         return _record_deferred(session, user, visit, person, now)
@@ -263,10 +267,13 @@ def edit_visit(
     base_version: int,
     data: dict,
     now: datetime | None = None,
+    through_group: bool = False,
 ) -> WriteResult:
     """Correct a visit: the version it replaces is kept, the visit gets the next version.
 
     `base_version` is the version the correction was made on; the person cannot change.
+    A visit of a group session is corrected only by correcting the session
+    (`through_group`, by app/groups, which has checked who may correct it).
     """
     now = now or utcnow()
     visit = session.get(Visit, visit_id)
@@ -277,6 +284,8 @@ def edit_visit(
         or not sees_record(user, person, visit.author_id)
     ):
         return refused(N_("You may not correct this visit."))
+    if visit.group_session_id is not None and not through_group:
+        return refused(GROUP_VISIT)
     moved = {
         name: [N_("A correction cannot change which visit or person this is.")]
         for name, fixed in (("id", visit.id), ("person_id", visit.person_id))
@@ -292,7 +301,8 @@ def edit_visit(
     if snapshot(clean) == before:
         return WriteResult(Outcome.duplicate, visit)
     unit = session.get(Unit, person.unit_id)
-    if not may_edit_visit(user, visit, person, unit, now=now) or not may_record_visit(
+    editable = through_group or may_edit_visit(user, visit, person, unit, now=now)
+    if not editable or not may_record_visit(
         session, user, person, kind=clean["kind"], occurred_at=clean["occurred_at"]
     ):
         return refused(N_("The time to correct this visit has passed, or it is not yours."))

@@ -1,4 +1,5 @@
-"""Command-line tools: `flask db`, `units`, `users`, `demo`, `people`, `audit`, `retention`."""
+"""Command-line tools: `flask db`, `units`, `users`, `demo`, `people`, `audit`, `retention`,
+`supervision`."""
 
 import click
 from flask import Flask, current_app
@@ -10,6 +11,7 @@ from app.accounts import AccountError, create_unit, create_user
 from app.crypto import get_cipher
 from app.db import get_engine, get_session
 from app.models import Role, Unit, User
+from app.supervision import tallies  # noqa: F401 - its tables, and the listener keeping them
 
 db_cli = AppGroup("db", help="Database migrations.")
 units_cli = AppGroup("units", help="Units (facilities or teams).")
@@ -18,6 +20,7 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 people_cli = AppGroup("people", help="People and their ledgers.")
 audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
 retention_cli = AppGroup("retention", help="Anonymising closed people after the retention period.")
+supervision_cli = AppGroup("supervision", help="The dashboard's contact tallies.")
 
 
 @db_cli.command("upgrade")
@@ -227,6 +230,28 @@ def retention_run(dry_run: bool) -> None:
     click.echo(f"{len(due)} people {verb}" if due else "nobody is due for anonymising")
 
 
+@supervision_cli.command("check-tallies")
+@click.option("--fix", is_flag=True, help="Recount every tally from the visits.")
+def supervision_check_tallies(fix: bool) -> None:
+    """Count the contact tallies again from the visits; report (or fix) any difference."""
+    from app.due import schedule_zone
+    from app.supervision.recount import check_tallies, recount
+
+    session = get_session()
+    differences = check_tallies(session.connection(), schedule_zone())
+    for difference in differences:
+        click.echo(str(difference))
+    if fix and differences:
+        recount(session.connection(), schedule_zone())
+        session.commit()
+        click.echo(f"{len(differences)} tally rows differed: recounted from the visits")
+        return
+    click.echo(f"{len(differences)} tally rows differ from the visits")
+    if differences:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, units_cli, users_cli, demo_cli, people_cli, audit_cli, retention_cli):
+    groups = (db_cli, units_cli, users_cli, demo_cli, people_cli, audit_cli, retention_cli)
+    for group in (*groups, supervision_cli):
         app.cli.add_command(group)

@@ -203,6 +203,7 @@ def seed_city(app, *, log=print) -> World:
     check = store_standings(app, today=today)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE person"))
+        connection.execute(text("ANALYZE contact_tally, on_time_tally"))
         visits = connection.execute(text("SELECT count(*) FROM visit")).scalar_one()
     seconds = time.perf_counter() - started
     log(f"  standings stored and checked: {seconds:.0f} s", flush=True)

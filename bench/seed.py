@@ -17,9 +17,10 @@ from sqlmodel import Session
 from app import migrate
 from app.accounts import hash_password
 from app.auth.totp import set_secret
-from app.due import CheckReport, check_due, refresh_due, schedule_today
+from app.due import CheckReport, check_due, refresh_due, schedule_today, schedule_zone
 from app.models import Person, PushSubscription, Unit, User, Visit
 from app.search_keys import name_search_keys
+from app.supervision.recount import recount
 
 OFFICERS = 50
 PEOPLE_PER_OFFICER = 120
@@ -80,9 +81,12 @@ def subscription_rows(user_ids: list[uuid.UUID], now: datetime) -> list[dict]:
 
 
 def store_standings(app, *, today: date) -> CheckReport:
-    """Store everyone's standing by the rules, then check a sample against them."""
+    """Store everyone's standing by the rules and count the contact tallies from the visits
+    written in bulk, then check a sample of standings against the rules."""
     engine = app.extensions["clover_engine"]
     with app.app_context(), Session(engine) as session:
+        recount(session.connection(), schedule_zone())
+        session.commit()
         refresh_due(session, today=today, everyone=True)
         return check_due(session, today=today, sample=200)
 
@@ -191,7 +195,9 @@ def seed(app) -> World:
         session.execute(insert(User), [{**u, **stamp} for u in users])
         session.execute(insert(Person), people)
         for start in range(0, len(visits), 20_000):
-            session.execute(insert(Visit), visits[start : start + 20_000])
+            # written in bulk, then counted into the contact tallies at once (store_standings)
+            bulk = insert(Visit).execution_options(contact_tallies="recount")
+            session.execute(bulk, visits[start : start + 20_000])
         session.execute(insert(PushSubscription), subscription_rows([u["id"] for u in users], now))
         session.commit()
     enrol_supervisors(app, ["supervisor"])

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401 - registers the tables on SQLModel.metadata
+import app.supervision.tallies  # noqa: F401 - the dashboard's tallies, kept outside models.py
 from app.db import make_engine
 
 config = context.config

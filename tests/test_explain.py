@@ -24,6 +24,8 @@ from app.reminders.channels import WebPushChannel
 from app.reminders.keys import generate_keys
 from app.reminders.planning import plan_reminders
 from app.search_keys import name_search_keys
+from app.supervision.dashboard import forget_kept_figures, unit_dashboard
+from app.supervision.recount import recount
 from app.sync.pull import changes_since, make_cursor
 from tests.conftest import PG_URL
 
@@ -122,7 +124,8 @@ def _seed(session: Session) -> None:
     )
     session.execute(insert(Person), people)
     session.execute(insert(Consent), consents)
-    session.execute(insert(Visit), visits)
+    session.execute(insert(Visit).execution_options(contact_tallies="recount"), visits)
+    recount(session.connection(), ZoneInfo("Asia/Shanghai"))
     session.commit()
 
 
@@ -193,7 +196,14 @@ def _due(username: str):
     return lambda session: due_items(session, _user(session, username), today=TODAY)
 
 
+def _dashboard(session: Session):
+    """The supervisor home worked out anew: people counts, the tallies, flagged visits."""
+    forget_kept_figures()
+    return unit_dashboard(session, _user(session, "supervisor3"), today=TODAY)
+
+
 QUERIES = [
+    pytest.param(_dashboard, id="supervisor home, figures anew"),
     pytest.param(_due("officer3-2"), id="officer due list"),
     pytest.param(_due("supervisor3"), id="unit due list"),
     pytest.param(_due("helper3-2"), id="peer helper due list"),

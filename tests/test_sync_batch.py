@@ -43,12 +43,14 @@ def test_a_push_reads_each_record_once_whatever_its_size(
         with count_queries() as statements:
             assert sync_phone.statuses(batch) == ["created"] * size
         answers[size] = _split(statements)
-    # new visits only: one INSERT of the visits and one of their audit rows; every other
-    # statement once per push: the user and her session, the visits and the people named,
-    # the audit chain's head, the people's history and one UPDATE of their standing (on
-    # PostgreSQL, the chain's lock twice: queued for first, then taken again by the chain)
-    assert answers[5][0] == answers[20][0] == 2
-    assert len(answers[20][1]) == 7 + 2 * postgres
+    # new visits only: one INSERT of the visits, one of their audit rows and one upsert of
+    # each contact tally; every other statement once per push: the user and her session,
+    # the visits and the people named, their contacts as stored (for the tallies), the
+    # audit chain's head, the people's history and one UPDATE of their standing (on
+    # PostgreSQL, the chain's lock three times: queued for first, then taken again by the
+    # tallies and by the chain)
+    assert answers[5][0] == answers[20][0] == 4
+    assert len(answers[20][1]) == 8 + 3 * postgres
     assert len(answers[5][1]) == len(answers[20][1])
     with count_queries() as statements:
         assert sync_phone.statuses(batch) == ["duplicate"] * 20

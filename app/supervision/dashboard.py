@@ -48,7 +48,6 @@ import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise as pairs
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, union_all
@@ -56,7 +55,6 @@ from sqlmodel import Session, select
 
 from app.due import officer_contact
 from app.models import (
-    FIRST_CONTACT_DAYS,
     FOLLOW_UP_RISKS,
     Person,
     PersonStatus,
@@ -70,6 +68,7 @@ from app.models import (
     holds_any,
 )
 from app.policy import Action, can, people_scope, units_scope
+from app.supervision.tallies import ContactTally, OnTimeTally
 from app.types import UTCDateTime
 
 ON_TIME_DAYS = 90
@@ -328,72 +327,22 @@ def _phase_case(phases: list[Phase], today: date):
     return case(*whens, else_=follow[-1].key if follow else "unknown")
 
 
-def _interval_case(cadence: list[dict], since_release):
-    """`app.schedule.interval_for` in SQL: days between contacts in the phase of that day."""
-    whens = []
-    for step in cadence:
-        if step.get("until_day") is None:
-            return case(*whens, else_=int(step["every_days"])) if whens else int(step["every_days"])
-        whens.append((since_release < int(step["until_day"]), int(step["every_days"])))
-    last = int(cadence[-1]["every_days"]) if cadence else 30
-    return case(*whens, else_=last) if whens else literal(last)
-
-
-def _on_time(session: Session, days: _Days, units: list[Unit], *, today: date, by: str) -> dict:
-    """Contacts in the window and those on time, by author (`by="author"`) or unit: one query."""
-    grace_max = max((u.grace_days for u in units), default=0)
-    longest = max(
-        [FIRST_CONTACT_DAYS]
-        + [int(step["every_days"]) for u in units for step in u.default_cadence or []]
-    )
-    window_start = days.start(today - timedelta(days=ON_TIME_DAYS - 1))
-    lookback = window_start - timedelta(days=longest + grace_max + 1)
-    day = days.of_moment(Visit.occurred_at)
-    release_day = days.of_date(Person.release_date)
-    contacts = (
-        select(
-            Visit.author_id.label("author_id"),
-            Person.unit_id.label("unit_id"),
-            Visit.occurred_at.label("occurred_at"),
-            day.label("day"),
-            release_day.label("release_day"),
-            func.lag(day)
-            .over(partition_by=Visit.person_id, order_by=Visit.occurred_at)
-            .label("prev_day"),
-        )
-        .join(Person, Person.id == Visit.person_id)
-        .where(
-            Person.unit_id.in_([u.id for u in units]),
-            _completed(),
-            Visit.occurred_at >= lookback,
-            Visit.occurred_at < days.start(today + timedelta(days=1)),
-            or_(Person.release_date.is_(None), day >= release_day),
-        )
-        .subquery()
-    )
-    c = contacts.c
-    since_release = case((c.release_day.is_(None), 0), else_=c.prev_day - c.release_day)
-
-    def rule(unit: Unit):
-        interval = case(
-            (c.prev_day.is_(None), FIRST_CONTACT_DAYS),
-            else_=_interval_case(unit.default_cadence or [], since_release),
-        )
-        return interval + unit.grace_days
-
-    if len(units) == 1:
-        allowed = rule(units[0])
-    else:
-        allowed = case(*[(c.unit_id == u.id, rule(u)) for u in units], else_=0)
-    base = func.coalesce(c.prev_day, c.release_day)
-    met = func.sum(case((c.day - base <= allowed, 1), else_=0))
-    key = c.author_id if by == "author" else c.unit_id
+def _on_time(session: Session, units: list[Unit], scope, *, today: date, by: str) -> dict:
+    """(met, contacts) in the window by author (`by="author"`) or unit: one query of the
+    on-time tally, whose rows are officers x days, whatever the number of people."""
+    t = OnTimeTally
+    key = t.author_id if by == "author" else t.unit_id
     query = (
-        select(key, func.count(), met)
-        .where(c.occurred_at >= window_start, base.is_not(None))
+        select(key, func.sum(t.rated), func.sum(t.met))
+        .where(
+            t.unit_id.in_([u.id for u in units]),
+            scope(t.unit_id),
+            t.day >= today - timedelta(days=ON_TIME_DAYS - 1),
+            t.day <= today,
+        )
         .group_by(key)
     )
-    return {row[0]: (int(row[2] or 0), int(row[1])) for row in session.exec(query)}
+    return {row[0]: (int(row[2] or 0), int(row[1] or 0)) for row in session.exec(query)}
 
 
 def _monthly_starts(today: date) -> list[date]:
@@ -456,14 +405,15 @@ def unit_dashboard(
     if not can(user, Action.unit_overview) or user.unit_id is None:
         raise NotOverseen(user.id)
     unit = session.exec(select(Unit).where(Unit.id == user.unit_id)).one()  # 1
-    in_unit = and_(Person.unit_id == unit.id, units_scope(user, Person.unit_id))
     days = _Days(session, zone, today)
     phases = phases_of(unit.default_cadence or [])
 
     # 2: the data version; 3-8 (kept while no visit or person changes): the counts
     counts = _kept(
         _memo_key(session, "unit", [unit], today, zone),
-        lambda: _unit_counts(session, unit, in_unit, days, phases, today),
+        lambda: _unit_counts(
+            session, unit, lambda column: units_scope(user, column), days, phases, today
+        ),
     )
     by_status, by_phase, funnel, by_officer, monthly_rows, on_time_by, risk_rows = counts
     keys = [f"{start:%Y-%m}" for start in _monthly_starts(today)]
@@ -526,8 +476,9 @@ def unit_dashboard(
     )
 
 
-def _unit_counts(session: Session, unit: Unit, in_unit, days: _Days, phases, today: date):
-    """The unit's counts from people and visits: six aggregate queries."""
+def _unit_counts(session: Session, unit: Unit, scope, days: _Days, phases, today: date):
+    """The unit's counts from people, the tallies and flagged visits: six aggregate queries."""
+    in_unit = and_(Person.unit_id == unit.id, scope(Person.unit_id))
     # status by phase, and whether she was reached after release
     reached = and_(
         Person.release_date <= today,
@@ -591,38 +542,29 @@ def _unit_counts(session: Session, unit: Unit, in_unit, days: _Days, phases, tod
     by_officer = {row[0]: row[1:] for row in session.exec(standing)}
 
     # contacts by month, kind and author over the chart's twelve months; on time by author
-    monthly_rows = _monthly_rows(session, days, in_unit, _monthly_starts(today), today)
-    on_time_by = _on_time(session, days, [unit], today=today, by="author")
+    monthly_rows = _monthly_rows(session, unit, scope, _monthly_starts(today))
+    on_time_by = _on_time(session, [unit], scope, today=today, by="author")
     risks = _waiting_risks(session, in_unit)
     return by_status, by_phase, funnel, by_officer, monthly_rows, on_time_by, risks
 
 
-def _monthly_rows(session: Session, days: _Days, in_unit, months: list[date], today: date):
-    """(month, kind, contacts) from the first month to today; (author, contacts) this month.
+def _monthly_rows(session: Session, unit: Unit, scope, months: list[date]):
+    """(month, kind, contacts) over the chart's months; (author, contacts) this month.
 
-    Two queries: grouping a year of visits by author too would sort them all by three keys.
+    Two queries of the contact tally, whose rows are officers x months x kinds.
     """
-    # the month by the UTC moments local months begin: no per-row time zone arithmetic
-    bounds = [(days.start(start), f"{start:%Y-%m}") for start in months]
-    month = case(
-        *[(Visit.occurred_at < nxt, label) for (_, label), (nxt, _next) in pairs(bounds)],
-        else_=bounds[-1][1],
+    t = ContactTally
+    mine = and_(t.unit_id == unit.id, scope(t.unit_id), t.month >= months[0])
+    by_kind = select(t.month, t.kind, func.sum(t.contacts)).where(mine).group_by(t.month, t.kind)
+    by_author = (
+        select(t.author_id, func.sum(t.contacts))
+        .where(mine, t.month == months[-1])
+        .group_by(t.author_id)
     )
-    until = days.start(today + timedelta(days=1))
-
-    def contacts(since: datetime, *columns):
-        return (
-            select(*columns)
-            .join(Person, Person.id == Visit.person_id)
-            .where(in_unit, _completed(), Visit.occurred_at >= since, Visit.occurred_at < until)
-            .subquery()
-        )
-
-    m = contacts(bounds[0][0], month.label("month"), Visit.kind.label("kind")).c
-    by_kind = select(m.month, m.kind, func.count()).group_by(m.month, m.kind)
-    a = contacts(bounds[-1][0], Visit.author_id.label("author_id")).c
-    by_author = select(a.author_id, func.count()).group_by(a.author_id)
-    return [tuple(row) for row in session.exec(by_kind)], dict(session.exec(by_author).all())
+    return (
+        [(f"{month:%Y-%m}", kind, int(n)) for month, kind, n in session.exec(by_kind) if n],
+        {author: int(n) for author, n in session.exec(by_author)},
+    )
 
 
 def _officer_row(officer_id, name, by_officer, this_month, on_time_by) -> OfficerRow:
@@ -692,7 +634,6 @@ def city_view(session: Session, user: User, *, today: date, zone: ZoneInfo = CIT
     if not units:
         return CityView(today=today, units=[])
     scope = units_scope(user, Person.unit_id)
-    days = _Days(session, zone, today)
     statuses: dict = {u.id: dict.fromkeys(STATUS_ORDER, 0) for u in units}
     query = select(Person.unit_id, Person.status, func.count()).where(scope)
     for unit_id, status, count in session.exec(query.group_by(Person.unit_id, Person.status)):
@@ -710,20 +651,18 @@ def city_view(session: Session, user: User, *, today: date, zone: ZoneInfo = CIT
         func.sum(case((beyond_grace, 1), else_=0)),
     ).where(scope)
     standing = {row[0]: row[1:] for row in session.exec(due.group_by(Person.unit_id))}  # 3
-    month_start = days.start(today.replace(day=1))
+    t = ContactTally
     contacts = (
-        select(Person.unit_id, func.count())
-        .join(Visit, Visit.person_id == Person.id)
-        .where(scope, _completed(), Visit.occurred_at >= month_start)
-        .where(Visit.occurred_at < days.start(today + timedelta(days=1)))
-        .group_by(Person.unit_id)
+        select(t.unit_id, func.sum(t.contacts))
+        .where(units_scope(user, t.unit_id), t.month == today.replace(day=1))
+        .group_by(t.unit_id)
     )
-    # 4 (5, 6): contacts this month and on time, kept while no visit or person changes
+    # 4, 5 (kept while no visit or person changes): contacts this month and on time
     this_month, on_time = _kept(
         _memo_key(session, f"city:{user.role}", list(units), today, zone),
         lambda: (
-            dict(session.exec(contacts).all()),
-            _on_time(session, days, list(units), today=today, by="unit"),
+            {unit_id: int(n) for unit_id, n in session.exec(contacts)},
+            _on_time(session, list(units), lambda c: units_scope(user, c), today=today, by="unit"),
         ),
     )
     figures = []

@@ -1,0 +1,54 @@
+"""contact tallies: the dashboard's contacts by unit, month, author and kind, and its
+on-time verdicts by unit, day and author, kept by every visit write; backfilled here
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-02 13:40:00.000000
+"""
+
+import os
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import app.types  # noqa: F401
+
+revision: str = '0021'
+down_revision: str | None = '0020'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'contact_tally',
+        sa.Column('unit_id', sa.Uuid(), nullable=False),
+        sa.Column('month', sa.Date(), nullable=False),
+        sa.Column('author_id', sa.Uuid(), nullable=False),
+        sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column('contacts', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('unit_id', 'month', 'author_id', 'kind'),
+    )
+    op.create_table(
+        'on_time_tally',
+        sa.Column('unit_id', sa.Uuid(), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('author_id', sa.Uuid(), nullable=False),
+        sa.Column('rated', sa.Integer(), nullable=False),
+        sa.Column('met', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('unit_id', 'day', 'author_id'),
+    )
+    # the visits stored so far, counted set-based (one INSERT ... SELECT per table) by the
+    # rule the app keeps them by, in the schedule's zone
+    from app.supervision.recount import recount
+
+    zone = ZoneInfo(os.environ.get('CLOVER_TIMEZONE', 'Asia/Shanghai'))
+    recount(op.get_bind(), zone)
+
+
+def downgrade() -> None:
+    op.drop_table('on_time_tally')
+    op.drop_table('contact_tally')

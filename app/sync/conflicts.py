@@ -2,8 +2,9 @@
 
 `resolve_conflict(*, session, user, conflict_id, base_version, picks, merged)` makes
 the next version through the same write path as the online forms (`edit_visit`,
-`correct_contact`), with `base_version` the version the officer saw while choosing.
-Both originals stay: the server's in the visit's history, hers in the conflict row.
+`edit_group_session`, `correct_contact`), with `base_version` the version the officer saw
+while choosing. Both originals stay: the server's in the record's history, hers in the
+conflict row.
 Resolving twice changes nothing the second time. The caller commits. No Flask in here.
 """
 
@@ -17,7 +18,9 @@ from sqlmodel import Session, select
 from app import audit
 from app.accounts import N_
 from app.contract import Outcome, WriteResult, refused
-from app.models import Person, SyncConflict, User, Visit
+from app.groups import fields as group_fields
+from app.groups.service import attendees_of, edit_group_session
+from app.models import GroupSession, Person, SyncConflict, User, Visit
 from app.people.contact import CONTACT_FIELDS, correct_contact
 from app.types import utcnow
 from app.visits.fields import CONTENT_FIELDS, TEXT_FIELDS, restore, snapshot
@@ -42,8 +45,15 @@ def is_visit(conflict: SyncConflict) -> bool:
     return conflict.kind.startswith("visit.")
 
 
+def is_group(conflict: SyncConflict) -> bool:
+    return conflict.kind.startswith("group.")
+
+
 def current_record(session: Session, conflict: SyncConflict) -> tuple[dict, int]:
     """The record as it stands now (not as it was when the conflict arose), and its version."""
+    if is_group(conflict):
+        group = session.get(GroupSession, conflict.record_id)
+        return group_fields.group_snapshot(group, attendees_of(session, group)), group.version
     if is_visit(conflict):
         visit = session.get(Visit, conflict.record_id)
         return snapshot(visit), visit.version
@@ -54,19 +64,22 @@ def current_record(session: Session, conflict: SyncConflict) -> tuple[dict, int]
 def field_choices(session: Session, conflict: SyncConflict) -> tuple[list[FieldChoice], int]:
     """Every field she sent beside the current value, and the version now on the server."""
     current, version = current_record(session, conflict)
-    names = (
-        VISIT_FIELDS
-        if is_visit(conflict)
-        else [n for n in CONTACT_FIELDS if n in conflict.incoming]
-    )
-    mine_shown, current_shown = restore(conflict.incoming), restore(current)
+    if is_group(conflict):
+        names, texts = group_fields.CONTENT_FIELDS, group_fields.TEXT_FIELDS
+        shown = group_fields.restore
+    elif is_visit(conflict):
+        names, texts, shown = VISIT_FIELDS, TEXT_FIELDS, restore
+    else:
+        names = [n for n in CONTACT_FIELDS if n in conflict.incoming]
+        texts, shown = (), restore
+    mine_shown, current_shown = shown(conflict.incoming), shown(current)
     choices = [
         FieldChoice(
             name,
             mine_shown.get(name),
             current_shown.get(name),
             conflict.incoming.get(name) != current.get(name),
-            name in TEXT_FIELDS,
+            name in texts,
         )
         for name in names
     ]
@@ -128,7 +141,16 @@ def resolve_conflict(
     choices, _version = field_choices(session, conflict)
     current, _version = current_record(session, conflict)
     data = _chosen(choices, conflict, current, picks, merged)
-    if is_visit(conflict):
+    if is_group(conflict):
+        result = edit_group_session(
+            session=session,
+            user=user,
+            group_id=conflict.record_id,
+            base_version=base_version,
+            data=data,
+            now=now,
+        )
+    elif is_visit(conflict):
         result = edit_visit(
             session=session,
             user=user,

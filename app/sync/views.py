@@ -11,9 +11,17 @@ from sqlmodel import select
 from app import audit
 from app.contract import SETTLED, Outcome, commit
 from app.db import get_session
-from app.models import Person, SyncConflict
-from app.policy import Action, can
-from app.sync.conflicts import PICKS, field_choices, is_visit, open_conflicts, resolve_conflict
+from app.groups import GROUP_FIELD_LABELS
+from app.models import Person, SyncConflict, User
+from app.policy import Action, can, people_scope
+from app.sync.conflicts import (
+    PICKS,
+    field_choices,
+    is_group,
+    is_visit,
+    open_conflicts,
+    resolve_conflict,
+)
 from app.visits.labels import FIELD_LABELS
 
 bp = Blueprint("sync", __name__)
@@ -22,8 +30,15 @@ CONFLICT_KIND_LABELS = {
     "visit.create": _l("A new visit"),
     "visit.edit": _l("A correction of a visit"),
     "person.contact": _l("Phone or address"),
+    "group.create": _l("A new group session"),
+    "group.edit": _l("A correction of a group session"),
 }
-SYNC_FIELD_LABELS = {**FIELD_LABELS, "phone": _l("Phone"), "address": _l("Address")}
+SYNC_FIELD_LABELS = {
+    **GROUP_FIELD_LABELS,
+    **FIELD_LABELS,
+    "phone": _l("Phone"),
+    "address": _l("Address"),
+}
 
 
 @bp.record_once
@@ -57,7 +72,9 @@ def _conflict(conflict_id: uuid.UUID) -> tuple[SyncConflict, Person]:
 
 
 def _resolved_url(conflict: SyncConflict) -> str:
-    """Where both originals can be read: the visit's versions, or her ledger."""
+    """Where both originals can be read: the visit's or the session's versions, or her ledger."""
+    if is_group(conflict):
+        return url_for("groups.versions", group_id=conflict.record_id)
     if is_visit(conflict):
         return url_for("visits.versions", visit_id=conflict.record_id)
     return url_for("people.ledger", person_id=conflict.person_id)
@@ -92,6 +109,7 @@ def conflict(conflict_id: uuid.UUID):
             errors["_form"] = [_("The record changed again meanwhile. Check the current values.")]
         status = STATUS.get(result.outcome, 422)
     choices, version = field_choices(db, conflict)
+    names = _names(conflict) if is_group(conflict) else {}
     audit.record(db, user=current_user, action="sync_conflict_view", person=person, target=conflict)
     db.commit()
     page = render_template(
@@ -103,6 +121,22 @@ def conflict(conflict_id: uuid.UUID):
         errors=errors,
         picks=PICKS,
         is_visit=is_visit(conflict),
+        is_group=is_group(conflict),
+        value_names=names,
         mine=conflict.user_id == current_user.id,
     )
     return page, status
+
+
+def _names(conflict: SyncConflict) -> dict[str, str]:
+    """Who a group session's two versions name, for those she may see: attendees and leaders."""
+    db = get_session()
+    values = [conflict.incoming, conflict.server]
+    people = {uuid.UUID(i) for v in values for i in v.get("attendees", [])}
+    leaders = {uuid.UUID(v["leader_id"]) for v in values if v.get("leader_id")}
+    names = {
+        str(p.id): p.name
+        for p in db.exec(select(Person).where(Person.id.in_(people), people_scope(current_user)))
+    }
+    users = db.exec(select(User).where(User.id.in_(leaders), User.unit_id == current_user.unit_id))
+    return names | {str(u.id): u.display_name for u in users}

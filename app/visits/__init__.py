@@ -148,6 +148,9 @@ def new(person_id: uuid.UUID):
 @login_required
 def edit(visit_id: uuid.UUID):
     visit, person = _visit(visit_id)
+    if request.method == "GET" and visit.group_session_id is not None:
+        # her attendance of a group session is corrected by correcting the session
+        return redirect(url_for("groups.edit", group_id=visit.group_session_id))
     if request.method == "GET":
         if not visit_editable(visit, person):
             abort(403)

@@ -160,3 +160,26 @@ def test_a_supervisor_reads_the_session_and_every_name_of_her_unit(
     page = client.get(f"/groups/{data['id']}").text
     assert all(p.name in page for p in eight[:3]) and "李警官" in page
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "group_view")).first()
+
+
+def test_the_form_is_kept_offline_and_moves_only_with_her_caseload(
+    client, auth, db, unit, officer, eight
+):
+    auth.login("officer1")
+
+    def version() -> str:
+        pages = client.get("/api/v1/offline/pages").json["pages"]
+        [page] = [p for p in pages if p["kind"] == "group_form"]
+        assert page["url"] == "/groups/new"
+        return page["version"]
+
+    first = version()
+    eight[0].phone = "13900000000"
+    db.add(eight[0])
+    db.commit()
+    assert version() == first
+    make_person(db, unit, officer, name="新来的")
+    assert version() != first
+    # fetched to keep, the page is told the version the listing gives it
+    kept = client.get("/groups/new", headers={"X-Clover-Offline": "1"})
+    assert kept.headers["X-Clover-Page-Version"] == version()

@@ -134,7 +134,7 @@ def test_each_kept_page_has_a_version_that_moves_only_with_what_it_shows(
     officer, (changed, unchanged, _colleagues) = officer_world
     auth.login("officer1")
     first = listed_versions(client)
-    assert len(set(first.values())) == len(first) == 7
+    assert len(set(first.values())) == len(first) == 8
     assert listed_versions(client) == first
 
     result = correct_contact(
@@ -177,7 +177,8 @@ def test_a_page_saved_for_offline_is_told_the_version_the_listing_gives_it(
     auth.login("officer1")
     listed = listed_versions(client)
     asked = {"X-Clover-Offline": "1"}
-    for url in ("/", "/people/", f"/people/{person.id}", f"/people/{person.id}/visits/new"):
+    pages = ("/", "/people/", f"/people/{person.id}", f"/people/{person.id}/visits/new")
+    for url in (*pages, "/groups/new"):
         answer = client.get(url, headers=asked)
         assert answer.status_code == 200
         assert answer.headers["X-Clover-Page-Version"] == listed[url], url

@@ -219,12 +219,12 @@ def test_an_officer_keeps_only_her_open_caseload(client, auth, caseloads, db):
     ledgers = {f"/people/{person_id}" for person_id in mine}
     forms = {f"/people/{person_id}/visits/new" for person_id in mine}
     assert urls[:2] == ["/", "/people/"]
-    assert set(urls[2:]) == ledgers | forms | {"/settings/"}
+    assert set(urls[2:]) == ledgers | forms | {"/groups/new", "/settings/"}
     kinds = {page["kind"] for page in body["pages"]}
-    assert kinds == {"today", "people", "ledger", "visit_form", "settings"}
+    assert kinds == {"today", "people", "ledger", "visit_form", "group_form", "settings"}
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "offline_pages")).one()
     assert event.user_id == users["officer"].id
-    assert event.details == {"pages": 7, "people": sorted(str(person_id) for person_id in mine)}
+    assert event.details == {"pages": 8, "people": sorted(str(person_id) for person_id in mine)}
 
 
 @pytest.mark.parametrize(
@@ -296,8 +296,8 @@ def test_the_list_costs_the_same_queries_for_any_caseload(
         )
     db.commit()
     with count_queries() as large:
-        # Today and the list, a ledger and a visit form per person, Settings
-        assert len(listed(client).json["pages"]) == 2 + 22 * 2 + 1
+        # Today and the list, a ledger and a visit form per person, the group form, Settings
+        assert len(listed(client).json["pages"]) == 2 + 22 * 2 + 1 + 1
     assert len(large) == len(small)
 
 

@@ -56,6 +56,9 @@ def outbox_labels() -> dict:
         "resolve": _("Resolve"),
         # whom the items are for, when her ledger is not on this phone
         "someoneElse": _("Someone no longer in your caseload"),
+        # group sessions waiting, and how many attend one
+        "groupSessions": _("Group sessions"),
+        "attendees": _("%(num)s people", num="{n}"),
         "correct": _("Correct"),
         # the labels of a waiting visit's choices, as its ledger entry shows them
         "choices": {

@@ -19,6 +19,7 @@ PAGE_KINDS = {
     "people.index": "people",
     "people.ledger": "ledger",
     "visits.new": "visit_form",
+    "groups.new": "group_form",
     "settings.index": "settings",
 }
 
@@ -43,6 +44,9 @@ def offline_pages(*, session: Session, user: User) -> dict:
         if can(user, Action.visit_create, person):
             url = url_for("visits.new", person_id=person.id)
             pages.append({"kind": "visit_form", "url": url, "person_id": str(person.id)})
+    # the group session form, its checkboxes her caseload: its version moves with everyone's
+    if can(user, Action.group_record):
+        pages.append({"kind": "group_form", "url": url_for("groups.new")})
     # Settings last: her sign-out works with no signal (sw.js ends the server session later)
     pages.append({"kind": "settings", "url": url_for("settings.index")})
     page_versions(session, user, pages, people[:LEDGER_LIMIT])

@@ -24,6 +24,7 @@ SHELL_FILES = (
     "js/sw-register.js",
     "js/visit-form.js",
     "js/visit-draft.js",
+    "js/group-form.js",
     "js/call.js",
     "js/people-search.js",
     "js/reminders.js",

@@ -128,6 +128,9 @@ def _everyone_stamp(db: Session, user: User) -> list:
 
 # pages about her own account, no person on them: their version moves with it alone
 OWN_PAGES = {"settings"}
+# pages that list her caseload by name alone (the group form's checkboxes): their version
+# moves with who is on it, not with what changes in a ledger
+CASELOAD_PAGES = {"group_form"}
 
 
 def page_versions(db: Session, user: User, pages: list[dict], people: list[Person]) -> None:
@@ -138,6 +141,10 @@ def page_versions(db: Session, user: User, pages: list[dict], people: list[Perso
     for page in pages:
         if page["kind"] in OWN_PAGES:
             page["version"] = _digest(mine, page["kind"], page["url"])
+            continue
+        if page["kind"] in CASELOAD_PAGES:
+            names = sorted((str(person.id), person.name) for person in people)
+            page["version"] = _digest(mine, page["kind"], page["url"], names)
             continue
         if "person_id" in page:
             stamp = stamps[uuid.UUID(page["person_id"])]

@@ -6,6 +6,9 @@
 (function () {
   "use strict";
 
+  // the Outbox page's heading of the group sessions waiting, in place of a person's id
+  var GROUPS = "groups";
+
   function labels() {
     var holder = document.getElementById("outbox-labels");
     return holder ? JSON.parse(holder.dataset.labels) : null;
@@ -33,7 +36,12 @@
     var data = (item.payload && item.payload.data) || {};
     var title = text.kinds[item.kind] || item.kind;
     if (item.kind !== "person.contact" && data.kind && text.visitKinds[data.kind]) {
-      title = text.visitKinds[data.kind] + (item.kind === "visit.edit" ? " · " + text.kinds[item.kind] : "");
+      var edit = /\.edit$/.test(item.kind);
+      title = text.visitKinds[data.kind] + (edit ? " · " + text.kinds[item.kind] : "");
+    }
+    // a group session: its kind and how many attend ("group counselling · 8 people")
+    if (Array.isArray(data.attendees)) {
+      title += " · " + text.attendees.replace("{n}", String(data.attendees.length));
     }
     var when = data.occurred_at ? data.occurred_at.replace("T", " ") : formatTime(item.createdAt);
     return { title: title, when: when };
@@ -128,6 +136,7 @@
 
   // her name, from her ledger as kept on this phone (the outbox holds ids only)
   function nameOf(userId, personId, text) {
+    if (personId === GROUPS) return Promise.resolve(text.groupSessions);
     if (!personId) return Promise.resolve(text.someoneElse);
     return CloverStore.readPage(userId, CloverContract.url("ledger", personId))
       .then(function (kept) {
@@ -143,7 +152,8 @@
   function byPerson(items) {
     var groups = new Map();
     items.forEach(function (item) {
-      var person = CloverOutbox.personOf(item);
+      // group sessions together, under their own heading: they are for several people
+      var person = /^group\./.test(item.kind) ? GROUPS : CloverOutbox.personOf(item);
       if (!groups.has(person)) groups.set(person, []);
       groups.get(person).push(item);
     });

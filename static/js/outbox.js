@@ -1,4 +1,5 @@
-// The outbox: visits and contact corrections kept on the phone until the server has them.
+// The outbox: visits, group sessions and contact corrections kept on the phone until the
+// server has them.
 // Loaded by the pages and by the service worker (importScripts): the one place that turns
 // a posted form into an item of the sync contract and queues it through CloverStore.
 //
@@ -61,10 +62,12 @@
     Object.keys(fields).forEach(function (name) {
       if (shared.not_data.indexOf(name) < 0) data[name] = fields[name];
     });
-    if (form.kind === "visit.create") {
-      data.person_id = form.recordId;
-      var visitId = fields.id || global.crypto.randomUUID();
-      return { id: visitId, type: form.kind, record_id: visitId, base_version: null, data: data };
+    // a new record (a visit, a group session) is made under the id the form was given;
+    // a form whose path names a record (her visit form) is for that person
+    if (/\.create$/.test(form.kind)) {
+      if (form.recordId) data.person_id = form.recordId;
+      var recordId = fields.id || global.crypto.randomUUID();
+      return { id: recordId, type: form.kind, record_id: recordId, base_version: null, data: data };
     }
     // a correction: a fresh UUID per change, so a resend of this change is a duplicate
     return {

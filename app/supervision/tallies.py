@@ -33,6 +33,7 @@ bypass the unit of work and are refused unless they say `contact_tallies="recoun
 check-tallies` compares the tables with a recount from the visits.
 """
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -40,9 +41,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, event, inspect, select, text
+from sqlalchemy import String, and_, cast, event, inspect, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import ORMExecuteState, aliased
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
@@ -119,11 +120,17 @@ def is_contact(kind: str, failure_reason, check_in_link_id) -> bool:
     return failure_reason is None and check_in_link_id is None and kind != VisitKind.attempt
 
 
-def contact_verdicts(contacts: Iterable[Contact], release: date | None, rules: Rules, zone):
-    """(day, author, met) for each of her contacts that had a due date (module docstring)."""
-    previous = None
-    for contact in sorted(contacts, key=lambda c: (c.occurred_at, c.id)):
-        day = contact.occurred_at.astimezone(zone).date()
+def _order(contact: Contact) -> tuple:
+    return contact.occurred_at, contact.id
+
+
+def contact_verdicts(
+    contacts: Iterable[Contact], release: date | None, rules: Rules, zone, previous=None
+):
+    """(day, author, met) for each of her contacts that had a due date (module docstring);
+    `previous`: the day of her contact after release just before these, if any."""
+    for contact in sorted(contacts, key=_order):
+        day = _local_day(contact, zone)
         if release is not None and day < release:
             continue
         base = previous if previous is not None else release
@@ -137,18 +144,56 @@ def contact_verdicts(contacts: Iterable[Contact], release: date | None, rules: R
         previous = day
 
 
-def her_counts(her: Her, zone: ZoneInfo) -> tuple[Counter, Counter]:
-    """Her contacts by CONTACT_KEY, and (rated, met) by ON_TIME_KEY + (column,)."""
+def her_counts(her: Her, zone: ZoneInfo, *, since: tuple | None = None) -> tuple:
+    """Her contacts by CONTACT_KEY, and (rated, met) by ON_TIME_KEY + (column,): all of
+    them, or (`since`) the verdicts of her contacts from that (moment, id) on only."""
     by_kind, on_time = Counter(), Counter()
-    for contact in her.contacts.values():
-        month = contact.occurred_at.astimezone(zone).date().replace(day=1)
-        by_kind[(her.unit_id, month, contact.author_id, contact.kind)] += 1
+    contacts = her.contacts.values()
+    previous = None
+    if since is None:
+        for contact in contacts:
+            month = contact.occurred_at.astimezone(zone).date().replace(day=1)
+            by_kind[(her.unit_id, month, contact.author_id, contact.kind)] += 1
+    else:
+        earlier = [c for c in contacts if _order(c) < since]
+        contacts = [c for c in contacts if _order(c) >= since]
+        if earlier:
+            previous = _local_day(max(earlier, key=_order), zone)
+            if her.release_date is not None and previous < her.release_date:
+                previous = None  # her contacts before release are not judged, nor judge
     if her.rules is not None:
-        verdicts = contact_verdicts(her.contacts.values(), her.release_date, her.rules, zone)
+        verdicts = contact_verdicts(contacts, her.release_date, her.rules, zone, previous)
         for day, author_id, met in verdicts:
             on_time[(her.unit_id, day, author_id, "rated")] += 1
             on_time[(her.unit_id, day, author_id, "met")] += met
     return by_kind, on_time
+
+
+def _local_day(contact: Contact, zone) -> date:
+    return contact.occurred_at.astimezone(zone).date()
+
+
+def _moved(before: Her | None, after: Her | None, changed: set, zone) -> tuple:
+    """What a flush moves in the tallies for one person: only the changed contacts and the
+    verdicts from the earliest of them on, unless her unit or release day changed."""
+    whole = before is None or after is None
+    whole = whole or (before.unit_id, before.release_date) != (after.unit_id, after.release_date)
+    if whole:
+        kinds_after, rated_after = her_counts(after, zone) if after else (Counter(), Counter())
+        kinds_before, rated_before = her_counts(before, zone) if before else (Counter(), Counter())
+        return _difference(kinds_after, kinds_before), _difference(rated_after, rated_before)
+    versions = [c for her in (before, after) for c in map(her.contacts.get, changed) if c]
+    if not versions:
+        return {}, {}
+    kinds = Counter()
+    for sign, her in ((-1, before), (1, after)):
+        for contact in filter(None, map(her.contacts.get, changed)):
+            month = _local_day(contact, zone).replace(day=1)
+            kinds[(her.unit_id, month, contact.author_id, contact.kind)] += sign
+    since = min(map(_order, versions))
+    _, rated_before = her_counts(before, zone, since=since)
+    _, rated_after = her_counts(after, zone, since=since)
+    return {k: n for k, n in kinds.items() if n}, _difference(rated_after, rated_before)
 
 
 # --- the listener -------------------------------------------------------------------------
@@ -186,16 +231,34 @@ def _flush_changes(session: OrmSession):
     return visits, people, deleted, units
 
 
-def _stored(connection, person_ids: set) -> dict[uuid.UUID, Her]:
-    """Her contacts, unit, rules and release day as stored, for each of these people."""
-    contact = and_(Visit.person_id == Person.id, officer_contact(), Visit.kind != VisitKind.attempt)
+def _contact(visit=Visit):
+    return and_(officer_contact(visit), visit.kind != VisitKind.attempt)
+
+
+def _stored(connection, person_ids: set, whole: set, since: datetime | None) -> dict:
+    """Her unit, its rules, her release day and her contacts as stored, for each of these
+    people: all her contacts (`whole`), else those from `since` on and the one before."""
+    contact = and_(Visit.person_id == Person.id, _contact())
+    if since is not None:
+        earlier = aliased(Visit)
+        before = (
+            select(earlier.id)
+            .where(earlier.person_id == Person.id, _contact(earlier), earlier.occurred_at < since)
+            .order_by(earlier.occurred_at.desc(), earlier.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        wanted = [Visit.occurred_at >= since, Visit.id == before]
+        if whole:
+            wanted.append(Person.id.in_(sorted(whole)))
+        contact = and_(contact, or_(*wanted))
     query = (
         select(
             Person.id,
             Person.unit_id,
             Person.release_date,
             Unit.grace_days,
-            Unit.default_cadence,
+            cast(Unit.default_cadence, String).label("cadence"),  # decoded once per unit
             Visit.id,
             Visit.author_id,
             Visit.kind,
@@ -206,11 +269,14 @@ def _stored(connection, person_ids: set) -> dict[uuid.UUID, Her]:
         .where(Person.id.in_(sorted(person_ids)))
     )
     stored: dict[uuid.UUID, Her] = {}
+    rules: dict[tuple, Rules] = {}
     for row in connection.execute(query):
         her = stored.get(row[0])
         if her is None:
-            rules = Rules(row.grace_days, row.default_cadence or [])
-            her = stored[row[0]] = Her(row.unit_id, rules, row.release_date, {})
+            key = (row.grace_days, row.cadence)
+            if key not in rules:
+                rules[key] = Rules(row.grace_days, json.loads(row.cadence or "[]") or [])
+            her = stored[row[0]] = Her(row.unit_id, rules[key], row.release_date, {})
         if row[5] is not None:
             her.contacts[row[5]] = Contact(row[5], row.author_id, row.kind, row.occurred_at)
     return stored
@@ -248,11 +314,12 @@ def _after(session, connection, before: dict, visits, people, deleted) -> dict:
     for obj in deleted:
         if isinstance(obj, Person):
             after.pop(obj.id, None)
-    for visit in visits + [obj for obj in deleted if isinstance(obj, Visit)]:
+    gone = [obj for obj in deleted if isinstance(obj, Visit)]
+    for visit in visits + gone:
         for person_id in (_old(visit, "person_id"), visit.person_id):
             if person_id in after:
                 after[person_id].contacts.pop(visit.id, None)  # changed, moved or deleted
-        if visit in deleted:
+        if any(visit is other for other in gone):
             continue
         her = after.get(visit.person_id)
         if her is not None and is_contact(visit.kind, visit.failure_reason, visit.check_in_link_id):
@@ -268,13 +335,8 @@ def _after(session, connection, before: dict, visits, people, deleted) -> dict:
     return after
 
 
-def _totals(people: dict, zone) -> tuple[Counter, Counter]:
-    by_kind, on_time = Counter(), Counter()
-    for her in people.values():
-        kinds, rated = her_counts(her, zone)
-        by_kind.update(kinds)
-        on_time.update(rated)
-    return by_kind, on_time
+def _nonzero(counts: Counter) -> dict:
+    return {key: n for key, n in counts.items() if n}
 
 
 def _difference(after: Counter, before: Counter) -> dict:
@@ -319,25 +381,36 @@ def apply_counts(connection, by_kind: dict, on_time: dict) -> None:
 def _follow_the_visits(session: OrmSession, _context, _instances) -> None:
     visits, people, deleted, units = _flush_changes(session)
     session.info[RECOUNT] = units
-    if not (visits or people or deleted):
-        return
-    person_ids = {p.id for p in people} | {obj.id for obj in deleted if isinstance(obj, Person)}
+    if not (visits or deleted or any(p not in session.new for p in people)):
+        return  # nothing, or only new people with no visit yet
+    # people whose every contact may move (her unit, her release day, a moment unknown);
+    # for the others, what a flush moves starts at the earliest moment it touches
+    whole = {p.id for p in people} | {obj.id for obj in deleted if isinstance(obj, Person)}
+    person_ids, moments = set(whole), []
     for visit in visits + [obj for obj in deleted if isinstance(obj, Visit)]:
         person_ids |= {visit.person_id, _old(visit, "person_id")}
+        old = inspect(visit).attrs.occurred_at.history
+        if old.has_changes() and not old.deleted and visit not in session.new:
+            whole |= {visit.person_id, _old(visit, "person_id")}  # the moment it had: unread
+        moments += [visit.occurred_at, *old.deleted]
     person_ids.discard(None)
     connection = session.connection()
     zone = schedule_zone()
-    before = _stored(connection, person_ids)
+    since = min(moments) if moments and person_ids - whole else None
+    before = _stored(connection, person_ids, whole, since)
     after = _after(session, connection, before, visits, people, deleted)
-    (kinds_before, rated_before), (kinds_after, rated_after) = (
-        _totals(before, zone),
-        _totals(after, zone),
-    )
-    apply_counts(
-        connection,
-        _difference(kinds_after, kinds_before),
-        _difference(rated_after, rated_before),
-    )
+    changed: dict[uuid.UUID, set] = {}
+    for visit in visits + [obj for obj in deleted if isinstance(obj, Visit)]:
+        for person_id in (visit.person_id, _old(visit, "person_id")):
+            changed.setdefault(person_id, set()).add(visit.id)
+    kinds, rated = Counter(), Counter()
+    for person_id in person_ids:
+        moved_kinds, moved_rated = _moved(
+            before.get(person_id), after.get(person_id), changed.get(person_id, set()), zone
+        )
+        kinds.update(moved_kinds)
+        rated.update(moved_rated)
+    apply_counts(connection, _nonzero(kinds), _nonzero(rated))
 
 
 @event.listens_for(OrmSession, "after_flush")

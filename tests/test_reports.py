@@ -179,7 +179,7 @@ def test_the_report_costs_a_fixed_number_of_queries(db, report_world, count_quer
     director = report_world.users["director"]
     with count_queries() as statements:
         report = build_report(db, director, MAY, zone=SHANGHAI)
-    assert len(statements) == QUERIES == 7
+    assert len(statements) == QUERIES == 8
     assert report.total.follow_ups == 11 + 3 * size
     assert report.total.risk_flags_raised_total == 5 + size
 

@@ -33,6 +33,9 @@ What each figure counts, for the people of a unit (a person's unit is her curren
 - *peer helpers active*: peer helpers who recorded a follow-up in the period; *talks* and
   *check-ins*: their follow-ups of kind `talk` and `online_check_in`. A helper active in
   two units counts in each.
+- *group sessions* (团体活动, 次): group sessions of the unit held in the period, each once
+  however many attended; each attendee's visit is a follow-up (人次) under its kind above.
+  *led by peer helpers*: those of them a peer helper led.
 
 Time: `occurred_at` and `withdrawn_at` are UTC; a period is whole calendar days in the
 city's zone (`zone`), so a visit at 23:30 local on the last day of a month is that month's.
@@ -50,6 +53,7 @@ from sqlmodel import Session, select
 from app.models import (
     FIRST_CONTACT_DAYS,
     Consent,
+    GroupSession,
     Person,
     PersonStatus,
     ReleaseItem,
@@ -82,7 +86,7 @@ FOLLOW_UP_KINDS = (
 RISK_FLAGS = tuple(RiskFlag)
 OTHERS_ORDER = 1  # named staff first, then the unnamed, then the peer helpers
 # the SQL statements `build_report` runs, whatever the size of the units
-QUERIES = 7
+QUERIES = 8
 
 
 @dataclass
@@ -103,6 +107,8 @@ class Figures:
     helpers_active: int = 0
     helper_talks: int = 0
     helper_check_ins: int = 0
+    group_sessions: int = 0
+    helper_group_sessions: int = 0
 
     @property
     def follow_ups(self) -> int:
@@ -140,6 +146,8 @@ COUNT_FIELDS = (
     "helpers_active",
     "helper_talks",
     "helper_check_ins",
+    "group_sessions",
+    "helper_group_sessions",
 )
 
 
@@ -248,6 +256,7 @@ def build_report(
     _releases(session, figures, people, period, zone, first_contact_days)
     _lost_contact(session, figures, people, period)
     _risk_flags(session, figures, people, in_period, until)
+    _group_sessions(session, figures, ids, start, until)
 
     unit_rows = [UnitFigures(row.id, row.name, figures[row.id]) for row in units]
     return Report(
@@ -390,6 +399,26 @@ def _releases(session, figures, people, period, zone, first_contact_days) -> Non
         figures[unit_id].released = released
         figures[unit_id].first_contact_in_time = int(in_time_count or 0)
         figures[unit_id].prepared_before_release = int(prepared_count or 0)
+
+
+def _group_sessions(session, figures, ids, start, until) -> None:
+    """Group sessions held in the period, once each, and those a peer helper led."""
+    led_by_helper = User.role == Role.peer_helper
+    rows = session.exec(
+        select(GroupSession.unit_id, led_by_helper, func.count())
+        .select_from(GroupSession)
+        .join(User, User.id == GroupSession.leader_id)
+        .where(
+            GroupSession.unit_id.in_(ids),
+            GroupSession.occurred_at >= start,
+            GroupSession.occurred_at < until,
+        )
+        .group_by(GroupSession.unit_id, led_by_helper)
+    ).all()
+    for unit_id, helper, count in rows:
+        figures[unit_id].group_sessions += count
+        if helper:
+            figures[unit_id].helper_group_sessions += count
 
 
 def _lost_contact(session, figures, people, period) -> None:

@@ -131,6 +131,7 @@ def layout(report: Report) -> list[Section]:
             share_of=(7, 4),
         ),
         unit_row(_("People marked lost contact"), lambda f: f.lost_contact),
+        unit_row(_("Group sessions held (sessions)"), lambda f: f.group_sessions),
     ]
     sections.append(Section(_("People and support"), [_("Figure"), *columns], people, False, sums))
     sections.append(_risk_section(report))
@@ -138,6 +139,7 @@ def layout(report: Report) -> list[Section]:
         unit_row(_("Peer helpers active"), lambda f: f.helpers_active),
         unit_row(_("Heart-to-heart talks they logged"), lambda f: f.helper_talks),
         unit_row(_("Online check-ins they logged"), lambda f: f.helper_check_ins),
+        unit_row(_("Group sessions they led"), lambda f: f.helper_group_sessions),
     ]
     sections.append(Section(_("Peer helpers"), [_("Figure"), *columns], helpers, False, sums))
     return sections

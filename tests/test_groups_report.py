@@ -30,7 +30,9 @@ def test_a_session_counts_each_attendee_and_itself_once(db, client, auth, unit, 
     assert (figures.group_sessions, figures.helper_group_sessions) == (2, 1)
 
     auth.login("supervisor")
-    answer = client.get("/reports/report.csv", query_string={"kind": "month", "year": "2026", "month": "6"})
+    answer = client.get(
+        "/reports/report.csv", query_string={"kind": "month", "year": "2026", "month": "6"}
+    )
     rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
     assert ["团体活动（次）", "2"] in rows and ["其带领的团体活动（次）", "1"] in rows
     assert ["团体辅导", "4"] in rows

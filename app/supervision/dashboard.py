@@ -68,7 +68,7 @@ from app.models import (
     holds_any,
 )
 from app.policy import Action, can, people_scope, units_scope
-from app.supervision.tallies import ContactTally, OnTimeTally
+from app.supervision.tallies import ContactTally, OnTimeTally, follow_up_flagged
 from app.types import UTCDateTime
 
 ON_TIME_DAYS = 90
@@ -603,8 +603,8 @@ def _waiting_risks(session: Session, in_unit) -> list[tuple]:
             .where(
                 in_unit,
                 Person.status != PersonStatus.closed,
-                holds_any(model.risk_flags, WAITING_FLAGS),
-                at >= since,  # a range on (person_id, occurred_at) or (person_id, taken_at)
+                follow_up_flagged(model.risk_flags),  # the partial indexes of flagged rows
+                at >= since,
             )
         )
 

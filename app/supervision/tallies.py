@@ -41,7 +41,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, cast, event, inspect, or_, select, text
+from sqlalchemy import (
+    Index,
+    String,
+    and_,
+    cast,
+    event,
+    inspect,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, aliased
 from sqlalchemy.orm import Session as OrmSession
@@ -49,7 +60,15 @@ from sqlmodel import Field, SQLModel
 
 from app.audit import CHAIN_LOCK
 from app.due import officer_contact, schedule_zone
-from app.models import FIRST_CONTACT_DAYS, Person, Unit, Visit, VisitKind
+from app.models import (
+    FIRST_CONTACT_DAYS,
+    FOLLOW_UP_RISKS,
+    Person,
+    ScaleResult,
+    Unit,
+    Visit,
+    VisitKind,
+)
 from app.schedule import interval_for
 
 # the columns whose change moves a visit's or a person's place in the tallies
@@ -84,6 +103,26 @@ class OnTimeTally(SQLModel, table=True):
     rated: int = Field(default=0)
     met: int = Field(default=0)
 
+
+def follow_up_flagged(column):
+    """`holds_any(column, FOLLOW_UP_RISKS)` with the codes written into the SQL: a partial
+    index below serves only a query whose WHERE says the same as the index's."""
+    text_of = cast(column, String)
+    codes = sorted(FOLLOW_UP_RISKS)
+    return or_(*(text_of.like(literal_column(f"'%\"{code}\"%'")) for code in codes))
+
+
+# the flagged visits and scale results, few among all: the dashboard's waiting risks read
+# these instead of every visit of every person of the unit (tables of app/models.py, so
+# kept with the supervision's other tables, here)
+for _model, _at in ((Visit, Visit.occurred_at), (ScaleResult, ScaleResult.taken_at)):
+    Index(
+        f"ix_{_model.__tablename__}_follow_up_flag",
+        _model.person_id,
+        _at,
+        sqlite_where=follow_up_flagged(_model.risk_flags),
+        postgresql_where=follow_up_flagged(_model.risk_flags),
+    )
 
 CONTACT_KEY = ("unit_id", "month", "author_id", "kind")
 ON_TIME_KEY = ("unit_id", "day", "author_id")

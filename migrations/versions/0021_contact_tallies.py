@@ -1,5 +1,6 @@
 """contact tallies: the dashboard's contacts by unit, month, author and kind, and its
-on-time verdicts by unit, day and author, kept by every visit write; backfilled here
+on-time verdicts by unit, day and author, kept by every visit write (backfilled here);
+partial indexes of the visits and scale results that flag self-harm or relapse signs
 
 Revision ID: 0021
 Revises: 0020
@@ -21,6 +22,12 @@ down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# as app.supervision.tallies.follow_up_flagged writes it: a query must say the same
+FLAGGED = (
+    'CAST(risk_flags AS VARCHAR) LIKE \'%"relapse_signs"%\''
+    ' OR CAST(risk_flags AS VARCHAR) LIKE \'%"self_harm"%\''
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -41,6 +48,15 @@ def upgrade() -> None:
         sa.Column('met', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('unit_id', 'day', 'author_id'),
     )
+    for table, at in (('visit', 'occurred_at'), ('scaleresult', 'taken_at')):
+        op.create_index(
+            f'ix_{table}_follow_up_flag',
+            table,
+            ['person_id', at],
+            unique=False,
+            sqlite_where=sa.text(FLAGGED),
+            postgresql_where=sa.text(FLAGGED),
+        )
     # the visits stored so far, counted set-based (one INSERT ... SELECT per table) by the
     # rule the app keeps them by, in the schedule's zone
     from app.supervision.recount import recount
@@ -50,5 +66,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_scaleresult_follow_up_flag', table_name='scaleresult')
+    op.drop_index('ix_visit_follow_up_flag', table_name='visit')
     op.drop_table('on_time_tally')
     op.drop_table('contact_tally')

@@ -14,8 +14,9 @@ from sqlmodel import Session, func, select
 from app import accounts
 from app.accounts import create_unit, create_user
 from app.auth.totp import set_secret
+from app.contract import commit
 from app.crypto import IdCipher, get_cipher
-from app.demo_ledgers import DemoTeam, furnish
+from app.demo_ledgers import DemoTeam, furnish, hold_group_sessions
 from app.due import refresh_due
 from app.models import (
     PRE_RELEASE_DAYS,
@@ -350,9 +351,14 @@ def load_demo(
             cipher=cipher,
         )
         people, visits = people + loaded[0], visits + loaded[1]
-    session.commit()
+    session.flush()
+    groups = sum(hold_group_sessions(session, team, today, zone) for team, _counts in teams)
+    commit(session)
     refresh_due(session, today=today, everyone=True)  # everyone's standing, in a few queries
-    return f"{len(units)} units, {len(users)} users, {people} people, {visits} visits"
+    return (
+        f"{len(units)} units, {len(users)} users, {people} people, {visits} visits,"
+        f" {groups} group sessions"
+    )
 
 
 def _load_unit(

@@ -5,11 +5,12 @@ stay what they were before ledgers existed.
 """
 
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import idcard
 from app.crypto import IdCipher
@@ -232,3 +233,50 @@ def furnish(
     session.add_all(_status_changes(person, officer, last_visit_day, today, zone, index))
     session.add_all(visits)
     session.add(person)
+
+
+# a few group sessions of the studio: (days ago, leader, kind, topic, online, place, how many)
+GROUP_SESSIONS = (
+    (40, "officer", "group_counselling", "情绪管理与应对渴求", False, "工作室团体辅导室", 8),
+    (26, "officer", "psychological_training", "正念放松训练", False, "社区康复站活动室", 6),
+    (12, "officer", "family_therapy", "家属支持小组", False, "工作室会谈室", 4),
+    (5, "officer", "group_counselling", "求职面试准备", True, "", 5),
+    (9, "helper", "talk", "同伴交流：第一年怎么过", False, "社区康复站", 3),
+)
+
+
+def hold_group_sessions(session: Session, team: DemoTeam, today: date, zone: ZoneInfo) -> int:
+    """A few group sessions of the team's first officer (and its peer helper's peer group
+    talk), recorded through the group write path as a phone would; how many were saved."""
+    # imported here: the write path imports the models this module is loaded beside
+    from app.groups.service import record_group_session
+    from app.policy import people_scope
+
+    saved = 0
+    for days, leader, kind, topic, online, place, size in GROUP_SESSIONS:
+        user = team.officers[0] if leader == "officer" else team.helper
+        if user is None:
+            continue
+        people = session.exec(
+            select(Person.id)
+            .where(people_scope(user), Person.status.in_(("active", "relapse")))
+            .where(Person.consent_withdrawn_at.is_(None))
+            .order_by(Person.name)
+            .limit(size)
+        ).all()
+        if not people:
+            continue
+        data = {
+            "id": str(uuid.uuid5(team.unit.id, f"group:{days}:{topic}")),
+            "kind": kind,
+            "occurred_at": _at(today - timedelta(days=days), zone, hour=14).isoformat(),
+            "duration_minutes": "90",
+            "online": online,
+            "place": place,
+            "topic": topic,
+            "notes": "小组讨论顺利，成员彼此分享经验。",
+            "attendees": [str(person_id) for person_id in people],
+        }
+        result = record_group_session(session=session, user=user, data=data)
+        saved += result.outcome == "created"
+    return saved

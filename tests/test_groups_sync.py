@@ -2,11 +2,22 @@
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import select, update
 
-from app.models import AuditEvent, GroupSession, GroupSessionVersion, SyncConflict, Visit
+from app.models import (
+    Assignment,
+    AuditEvent,
+    GroupSession,
+    GroupSessionVersion,
+    Person,
+    SyncConflict,
+    Visit,
+)
+from app.sync.pull import make_cursor
+from app.types import utcnow
 from tests.conftest import csrf_from
 from tests.group_world import caseload, create_group_item, edit_group_item
 from tests.sync_world import count, fresh
@@ -106,3 +117,19 @@ def test_a_create_resent_with_other_content_is_a_conflict(db, sync_phone, ten):
     [answer] = sync_phone.push([changed]).json["results"]
     assert answer["status"] == "conflict" and answer["conflict_id"]
     assert fresh(db, GroupSession, uuid.UUID(item["id"])).topic == "情绪管理"
+
+
+def test_a_removed_attendee_is_pulled_again_without_her_visit(db, sync_phone, ten):
+    created = create_group_item(ten[:3])
+    assert sync_phone.statuses([created]) == ["created"]
+    yesterday = utcnow() - timedelta(days=1)
+    db.exec(update(Person).values(updated_at=yesterday))
+    # updated_at moves no tally
+    db.exec(update(Visit).values(updated_at=yesterday).execution_options(contact_tallies="recount"))
+    db.exec(update(Assignment).values(created_at=yesterday))
+    db.commit()
+    cursor = make_cursor(utcnow())
+    kept = [str(p.id) for p in ten[1:3]]
+    removal = edit_group_item(created, 1, attendees=kept, topic=created["data"]["topic"])
+    assert sync_phone.statuses([removal]) == ["edited"]
+    assert sync_phone.pull(cursor)["people"] == [str(ten[0].id)]

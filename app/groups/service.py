@@ -336,6 +336,13 @@ def _remove(session: Session, user: User, group: GroupSession, visit: Visit, now
         update(ScaleResult).where(ScaleResult.visit_id == visit.id).values(visit_id=None)
     )
     session.delete(visit)
+    # her ledger changed: a phone pulling changes since now gets it again without the visit
+    session.execute(
+        update(Person)
+        .where(Person.id == person.id)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     audit.record(
         session,

@@ -2,8 +2,11 @@
 
 `unit_dashboard(session, user, today=..., zone=...)` runs at most `DASHBOARD_QUERIES`
 statements and `city_view(...)` at most `CITY_QUERIES`, whatever the number of people or
-visits: GROUP BYs over the person table (its (unit_id, next_due_on) index) and over
-visits, scoped by the policy's `units_scope`. No person is loaded to count her. The counts
+visits, scoped by the policy's `units_scope`: GROUP BYs over the person table (its
+(unit_id, next_due_on) index); the contact figures from the tallies every visit write
+keeps (`app.supervision.tallies`: rows of officers x months x kinds and officers x days,
+never one per visit); the waiting risks from partial indexes of the flagged visits and
+scale results. No person is loaded to count her, no visit to count it. The counts
 are kept per unit and day in this process and worked out anew as soon as any visit or
 person changes (the newest `updated_at` of each, read from their indexes in one query),
 or after `MEMO_SECONDS` (the daily due refresh writes no `updated_at`): a dashboard opened
@@ -28,9 +31,13 @@ What the figures count, for the people of a unit (a person's unit is her current
   the phase that previous contact fell in (`app.schedule.interval_for`). Each person whose
   stored next due date is more than `grace_days` past is one more due date, missed. So
   rate = contacts on time / (contacts in the window + people overdue beyond grace). The
-  previous contact comes from `LAG` over her contacts since release. A contact is credited
-  to its author; a due date missed now to her assigned officer. Agreed dates and a
-  person's own plan do not enter: the rate measures the unit's rhythm.
+  previous contact is her previous contact after release, however long before (contacts
+  on one moment are taken in the order of their ids); with neither one nor a release day
+  a contact has no due date. Each contact's verdict is stored as it is written
+  (`OnTimeTally`) and judged again when a contact before it comes, goes or moves, when her
+  release day changes, or (all of the unit's) when its grace days or cadence change. A
+  contact is credited to its author; a due date missed now to her assigned officer.
+  Agreed dates and a person's own plan do not enter: the rate measures the unit's rhythm.
 - *risk flags waiting*: a self-harm or relapse-signs flag on a visit of someone not
   closed that no later contact with her has followed yet (the visit is not older than her
   stored last contact, `Person.last_contact_at`); self-harm first.
@@ -40,7 +47,9 @@ What the figures count, for the people of a unit (a person's unit is her current
   past, or she has none while paused); closed.
 
 Time: local days are the city's (`zone`); PostgreSQL converts with the zone itself,
-SQLite, which has no zones, with the zone's offset on `today`.
+SQLite, which has no zones, with the zone's offset on `today`. The tallies keep the
+months and days of the schedule's zone (CLOVER_TIMEZONE), which `zone` is everywhere the
+app calls these.
 """
 
 import threading
@@ -82,7 +91,7 @@ STATUS_ORDER = tuple(PersonStatus)
 FUNNEL_STAGES = ("enrolled", "released", "first_contact", "regular", "closed")
 # the SQL statements each figure set runs at most (fewer when the contact figures are
 # kept from an earlier call), whatever the size of the units
-DASHBOARD_QUERIES = 9
+DASHBOARD_QUERIES = 8
 CITY_QUERIES = 6
 MEMO_SECONDS = 600
 MEMO_SIZE = 64
@@ -408,7 +417,7 @@ def unit_dashboard(
     days = _Days(session, zone, today)
     phases = phases_of(unit.default_cadence or [])
 
-    # 2: the data version; 3-8 (kept while no visit or person changes): the counts
+    # 2: the data version; 3-7 (kept while no visit or person changes): the counts
     counts = _kept(
         _memo_key(session, "unit", [unit], today, zone),
         lambda: _unit_counts(
@@ -423,7 +432,7 @@ def unit_dashboard(
         monthly_counts[(month, kind)] = count
     monthly = MonthlyContacts(months=keys, counts=monthly_counts)
 
-    # 9: the unit's officers, by name
+    # 8: the unit's officers, by name
     officers = session.exec(
         select(User)
         .where(User.unit_id == unit.id, User.role == Role.officer)
@@ -477,7 +486,7 @@ def unit_dashboard(
 
 
 def _unit_counts(session: Session, unit: Unit, scope, days: _Days, phases, today: date):
-    """The unit's counts from people, the tallies and flagged visits: six aggregate queries."""
+    """The unit's counts from people, the tallies and flagged visits: five aggregate queries."""
     in_unit = and_(Person.unit_id == unit.id, scope(Person.unit_id))
     # status by phase, and whether she was reached after release
     reached = and_(
@@ -494,22 +503,39 @@ def _unit_counts(session: Session, unit: Unit, scope, days: _Days, phases, today
             and_(Person.next_due_on.is_(None), Person.status == PersonStatus.paused),
         ),
     )
+    # one pass over her people (the (unit_id, next_due_on) index): status by phase, whether
+    # she was reached after release, and each officer's standing
+    week_end = today + timedelta(days=WEEK_DAYS - 1)
+
+    def flag(condition):
+        return case((condition, 1), else_=0)
+
     people = select(
+        Person.assigned_officer_id.label("officer_id"),
         Person.status.label("status"),
         _phase_case(phases, today).label("phase"),
-        case((reached, 1), else_=0).label("reached"),
-        case((Person.release_date <= today, 1), else_=0).label("released"),
-        case((on_schedule, 1), else_=0).label("regular"),
+        flag(reached).label("reached"),
+        flag(Person.release_date <= today).label("released"),
+        flag(on_schedule).label("regular"),
+        flag(Person.next_due_on < today).label("overdue"),
+        flag(Person.next_due_on < late).label("late"),
+        flag(Person.next_due_on == today).label("due_today"),
+        flag(and_(Person.next_due_on >= today, Person.next_due_on <= week_end)).label("week"),
+        Person.last_contact_at.label("last_contact_at"),
     ).where(in_unit)
-    people = people.subquery()
-    p = people.c
+    p = people.subquery().c
+    keys = (p.officer_id, p.status, p.phase, p.reached, p.released, p.regular)
+    sums = (p.overdue, p.late, p.due_today, p.week)
+    grouped = select(
+        *keys, func.count(), *(func.sum(c) for c in sums), func.max(p.last_contact_at)
+    ).group_by(*keys)
     by_status = dict.fromkeys(STATUS_ORDER, 0)
     by_phase = {phase.key: 0 for phase in phases}
     funnel = dict.fromkeys(FUNNEL_STAGES, 0)
-    grouped = select(p.status, p.phase, p.reached, p.released, p.regular, func.count()).group_by(
-        p.status, p.phase, p.reached, p.released, p.regular
-    )
-    for status, phase, was_reached, released, regular, count in session.exec(grouped):
+    # caseload, overdue, overdue beyond grace, due today, due this week, last contact
+    by_officer: dict = {}
+    for row in session.exec(grouped):
+        officer_id, status, phase, was_reached, released, regular, count, *due, last = row
         by_status[status] = by_status.get(status, 0) + count
         funnel["enrolled"] += count
         funnel["released"] += count if released else 0
@@ -519,27 +545,11 @@ def _unit_counts(session: Session, unit: Unit, scope, days: _Days, phases, today
             funnel["closed"] += count
         else:
             by_phase[phase] = by_phase.get(phase, 0) + count
-
-    # standing by officer
-    week_end = today + timedelta(days=WEEK_DAYS - 1)
-
-    def counted(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    standing = (
-        select(
-            Person.assigned_officer_id,
-            counted(Person.status != PersonStatus.closed),
-            counted(Person.next_due_on < today),
-            counted(Person.next_due_on < late),
-            counted(Person.next_due_on == today),
-            counted(and_(Person.next_due_on >= today, Person.next_due_on <= week_end)),
-            func.max(Person.last_contact_at),
-        )
-        .where(in_unit)
-        .group_by(Person.assigned_officer_id)
-    )
-    by_officer = {row[0]: row[1:] for row in session.exec(standing)}
+        was = by_officer.get(officer_id, (0, 0, 0, 0, 0, None))
+        open_count = 0 if status == PersonStatus.closed else count
+        numbers = [x + int(y or 0) for x, y in zip(was[:5], (open_count, *due), strict=True)]
+        newest = max((t for t in (was[5], last) if t is not None), default=None)
+        by_officer[officer_id] = (*numbers, newest)
 
     # contacts by month, kind and author over the chart's twelve months; on time by author
     monthly_rows = _monthly_rows(session, unit, scope, _monthly_starts(today))
@@ -585,27 +595,33 @@ def _officer_row(officer_id, name, by_officer, this_month, on_time_by) -> Office
 def _waiting_risks(session: Session, in_unit) -> list[tuple]:
     """The flagged visits (and scales, by their code as the kind) waiting for a contact,
     self-harm first, newest first."""
-    # not followed by a contact: no older than her last one (the visit index, per person)
+    # not followed by a contact: no older than her last one
     since = func.coalesce(Person.last_contact_at, literal(NEVER, UTCDateTime))
 
     def flagged(model, kind, at):
-        return (
+        # the flagged rows first, from their partial index; SQLite would otherwise walk
+        # every person of the unit (PostgreSQL weighs both ways by its statistics)
+        rows = (
             select(
                 model.id.label("id"),
                 kind.label("kind"),
                 at.label("occurred_at"),
                 model.risk_flags.label("risk_flags"),
+                model.person_id.label("person_id"),
+            )
+            .where(follow_up_flagged(model.risk_flags))
+            .cte(f"flagged_{model.__tablename__}")
+            .prefix_with("MATERIALIZED", dialect="sqlite")
+        )
+        return (
+            select(
+                *(rows.c[name] for name in ("id", "kind", "occurred_at", "risk_flags")),
                 Person.id.label("person_id"),
                 Person.name.label("name"),
                 Person.assigned_officer_id.label("officer_id"),
             )
-            .join(Person, Person.id == model.person_id)
-            .where(
-                in_unit,
-                Person.status != PersonStatus.closed,
-                follow_up_flagged(model.risk_flags),  # the partial indexes of flagged rows
-                at >= since,
-            )
+            .join(Person, Person.id == rows.c.person_id)
+            .where(in_unit, Person.status != PersonStatus.closed, rows.c.occurred_at >= since)
         )
 
     both = union_all(

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from app.models import GroupSession
 from tests.browser.offline import first_person, sign_in
 
 pytestmark = pytest.mark.browser
@@ -39,7 +41,8 @@ def audited(browser, browser_context_args):
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_the_officers_pages_have_no_accessibility_violation(audited, live_server, demo, language):
     page = audited
-    _officer, person = first_person(demo, "officer1")
+    officer, person = first_person(demo, "officer1")
+    group = demo.exec(select(GroupSession).where(GroupSession.author_id == officer.id)).first()
     page.goto(f"{live_server}/auth/login")
     assert violations(page) == []
     sign_in(page, live_server, "officer1")
@@ -55,6 +58,10 @@ def test_the_officers_pages_have_no_accessibility_violation(audited, live_server
         f"/people/{person.id}/visits/new",
         "/settings/",
         "/offline/outbox",
+        "/groups",
+        "/groups/new",
+        f"/groups/{group.id}",
+        f"/groups/{group.id}/versions",
     ):
         page.goto(f"{live_server}{url}")
         page.wait_for_load_state("networkidle")

@@ -17,6 +17,7 @@ from app.supervision.tallies import ContactTally, OnTimeTally
 from app.types import utcnow
 from app.visits.service import edit_visit, record_visit
 from tests.factories import make_person, visit_data
+from tests.race import ROUNDS, Writers
 from tests.sync_world import create_item, edit_item
 
 START = datetime(2025, 1, 1, 2, tzinfo=UTC)
@@ -272,3 +273,25 @@ def test_the_fresh_dashboard_reads_tallies_not_visits_whatever_the_people(
     assert all("max(visit.updated_at)" in s or "risk_flags" in s for s in on_visits)
     assert any("contact_tally" in s for s in counted[40])
     assert any("on_time_tally" in s for s in counted[40])
+
+
+def test_writers_at_once_add_to_the_same_tally_rows_without_losing_one(
+    live_server, db, unit, sync_officer
+):
+    people = [make_person(db, unit, sync_officer, name=f"李{n}") for n in range(3)]
+    phones = Writers(live_server, "officer1", count=8)
+    url, headers = f"{live_server}/api/v1/sync/push", {"X-CSRFToken": phones.token}
+
+    def send(n, session):
+        # every writer's visits fall on the same keys (author, month, kind, days)
+        batch = [
+            create_item(people[k % 3], occurred_at=f"2026-06-{1 + k:02d}T0{n % 10}:30")
+            for k in range(5)
+        ]
+        answer = session.post(url, json={"items": batch}, headers=headers, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return [r["status"] for r in answer.json()["results"]]
+
+    for _round in range(ROUNDS):
+        assert phones.race(send) == [["created"] * 5] * 8
+    assert contacts(db, unit) == 40 * ROUNDS and differences(db) == []

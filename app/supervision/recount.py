@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, case, cast, delete, func, insert, literal, or_, select
+from sqlalchemy import Date, Integer, and_, case, cast, delete, func, insert, literal, or_, select
 
 from app.due import officer_contact
 from app.models import FIRST_CONTACT_DAYS, Person, Unit, Visit, VisitKind
@@ -129,14 +129,14 @@ def _counted(connection, zone: ZoneInfo, unit_ids):
     calendar = _Calendar(connection.dialect.name, zone)
     units = _units(connection, unit_ids)
     k = _contacts(calendar, unit_ids).subquery().c
-    by_kind = select(k.unit_id, k.month, k.author_id, k.kind, func.count()).group_by(
-        k.unit_id, k.month, k.author_id, k.kind
-    )
+    by_kind = select(
+        k.unit_id, k.month, k.author_id, k.kind, func.count().label("contacts")
+    ).group_by(k.unit_id, k.month, k.author_id, k.kind)
     v = _verdicts(calendar, units, unit_ids).subquery().c if units else None
     on_time = (
-        select(v.unit_id, v.day, v.author_id, func.count(), func.sum(v.met)).group_by(
-            v.unit_id, v.day, v.author_id
-        )
+        select(
+            v.unit_id, v.day, v.author_id, func.count().label("rated"), func.sum(v.met).label("met")
+        ).group_by(v.unit_id, v.day, v.author_id)
         if units
         else None
     )
@@ -171,33 +171,41 @@ class TallyDifference:
 
 
 def check_tallies(connection, zone: ZoneInfo) -> list[TallyDifference]:
-    """Every tally row that differs from a count from the visits (rows of zeros aside)."""
+    """Every tally row that differs from a count from the visits (rows of zeros aside),
+    found by the database: a full outer join of what is stored and what is counted."""
     by_kind, on_time = _counted(connection, zone, None)
-    differences = []
-    stored_kinds = select(
-        *(ContactTally.__table__.c[n] for n in CONTACT_KEY), ContactTally.contacts
-    )
-    stored_days = select(
-        *(OnTimeTally.__table__.c[n] for n in ON_TIME_KEY), OnTimeTally.rated, OnTimeTally.met
-    )
-    pairs = [
-        ("contact_tally", stored_kinds, by_kind, 4),
-        ("on_time_tally", stored_days, on_time, 3),
-    ]
-    for name, stored_query, counted_query, width in pairs:
-        stored = _rows(connection, stored_query, width)
-        counted = _rows(connection, counted_query, width) if counted_query is not None else {}
-        for key in sorted(stored.keys() | counted.keys(), key=str):
-            zero = (0,) * len(stored.get(key) or counted.get(key))
-            if stored.get(key, zero) != counted.get(key, zero):
-                differences.append(
-                    TallyDifference(name, key, stored.get(key, zero), counted.get(key, zero))
+    found = _differing(connection, ContactTally, CONTACT_KEY, ("contacts",), by_kind)
+    if on_time is not None:
+        found += _differing(connection, OnTimeTally, ON_TIME_KEY, ("rated", "met"), on_time)
+    return found
+
+
+def _differing(connection, model, key, values, counted) -> list[TallyDifference]:
+    table, count = model.__table__, counted.subquery()
+    same_key = and_(*(table.c[name] == count.c[name] for name in key))
+    query = (
+        select(
+            *(func.coalesce(table.c[name], count.c[name]) for name in key),
+            *(func.coalesce(table.c[name], 0) for name in values),
+            *(func.coalesce(count.c[name], 0) for name in values),
+        )
+        .select_from(table.join(count, same_key, full=True))
+        .where(
+            or_(
+                *(
+                    func.coalesce(table.c[name], 0) != func.coalesce(count.c[name], 0)
+                    for name in values
                 )
-    return differences
-
-
-def _rows(connection, query, width: int) -> dict:
-    rows = {}
-    for row in connection.execute(query):
-        rows[tuple(row[:width])] = tuple(int(n or 0) for n in row[width:])
-    return rows
+            )
+        )
+    )
+    width = len(values)
+    return [
+        TallyDifference(
+            table.name,
+            tuple(row[: len(key)]),
+            tuple(int(n) for n in row[len(key) : len(key) + width]),
+            tuple(int(n) for n in row[len(key) + width :]),
+        )
+        for row in connection.execute(query)
+    ]

@@ -23,14 +23,17 @@ no due date: not rated. Contacts on one moment are taken in the order of their i
 
 One `before_flush` listener sees every new, changed and deleted Visit (the forms, a sync
 batch's deferred INSERT, corrections, check-ins, a group session's derived visits): it
-reads the contacts of the people concerned as stored (one query), applies the flush's
-changes to them in memory, and upserts the difference with one statement per table,
-keys in sorted order (`n = n + excluded.n`: no lost update, no deadlock between two
-writers). A change of a unit's grace days or cadence recounts its on-time tally
-(`app.supervision.recount`). ORM bulk statements on visits (`insert(Visit)` and the like)
-bypass the unit of work and are refused unless they say `contact_tallies="recount"`
-(their caller recounts after, as the benchmark seeds do). `flask supervision
-check-tallies` compares the tables with a recount from the visits.
+reads the contacts of the people concerned as stored (one query: those from the earliest
+moment the flush touches on, and the one before it; all of hers when her unit or release
+day changes), applies the flush's changes to them in memory, judges again only what they
+can move, and upserts the difference with one statement per table, keys in sorted order,
+`n = n + excluded.n`, after taking the audit chain's lock on PostgreSQL (every visit write
+takes it before its commit anyway): no lost update, no deadlock between two writers.
+A change of a unit's grace days or cadence recounts its tallies (`app.supervision.
+recount`). ORM bulk statements on visits (`insert(Visit)` and the like) bypass the unit
+of work and are refused unless they say `contact_tallies="recount"` (their caller
+recounts after, as the benchmark seeds do). `flask supervision check-tallies` compares
+the tables with a recount from the visits.
 """
 
 import json

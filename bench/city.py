@@ -5,10 +5,10 @@ Why this shape: a city bureau of 20 units (district stations), each with a super
 peer helpers paired with about five women each, so that officers, supervisors and peer
 helpers make 20,000 users, every one with a push subscription: the reminder run plans
 for all of them. Each woman has between 55 and 155 visits (one of them, the busy ledger,
-400) spread from her release day to now, none before release; one in five has not been
-seen for one to five months, so due lists hold overdue people as a real caseload does.
-Most are active; some are before release, paused, lost to contact or closed; six in ten
-agreed to a peer helper's contact.
+400; BENCH_CITY_VISITS sets another average) spread from her release day to now, none
+before release; one in five has not been seen for one to five months, so due lists hold
+overdue people as a real caseload does. Most are active; some are before release, paused,
+lost to contact or closed; six in ten agreed to a peer helper's contact.
 
 Users come from Python (their defaults are the models'); people and visits from
 `INSERT ... SELECT generate_series` inside PostgreSQL, with `setseed` so every run makes
@@ -18,6 +18,7 @@ secondary indexes are built after loading, and foreign-key triggers are off whil
 inserted, so there is nothing for them to catch.
 """
 
+import os
 import time
 from datetime import UTC, datetime
 
@@ -65,7 +66,7 @@ SELECT i,
        CASE WHEN r1 >= 0.05 AND r1 < 0.10 THEN -1 - floor(r2 * 60)::int
             ELSE 30 + floor(r2 * 1770)::int END AS release_days,
        CASE WHEN r3 < 0.2 THEN 30 + floor(r3 * 600)::int ELSE 0 END AS lag,
-       CASE WHEN i = 0 THEN :busy ELSE 55 + (i * 37) % 101 END AS visits,
+       CASE WHEN i = 0 THEN :busy ELSE :fewest + (i * 37) % :spread END AS visits,
        r3 < 0.6 AS peer_contact
 FROM (SELECT i, random() AS r1, random() AS r2, random() AS r3
       FROM generate_series(0, :people - 1) AS i) AS draws
@@ -164,6 +165,7 @@ def seed_city(app, *, log=print) -> World:
         "per_unit": OFFICERS_PER_UNIT * PEOPLE_PER_OFFICER,
         "helpers": HELPERS_PER_UNIT,
         "busy": BUSY_VISITS,
+        **_visits_each(),
         "people": people,
         "supervisors": UNITS,
         "officers": UNITS * OFFICERS_PER_UNIT,
@@ -241,6 +243,14 @@ def city_world(app) -> World:
         visits=visits,
         users=users,
     )
+
+
+def _visits_each() -> dict:
+    """55 to 155 visits a woman (about 10 million), or about BENCH_CITY_VISITS on average
+    (20: two million, a quicker run)."""
+    average = int(os.environ.get("BENCH_CITY_VISITS", "105"))
+    spread = max(1, min(101, average))
+    return {"fewest": max(1, average - spread // 2), "spread": spread}
 
 
 def _load_visits(engine, numbers: dict) -> None:

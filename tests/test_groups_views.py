@@ -159,7 +159,8 @@ def test_a_supervisor_reads_the_session_and_every_name_of_her_unit(
     auth.login("supervisor")
     page = client.get(f"/groups/{data['id']}").text
     assert all(p.name in page for p in eight[:3]) and "李警官" in page
-    assert db.exec(select(AuditEvent).where(AuditEvent.action == "group_view")).first()
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "group_view")).one()
+    assert sorted(event.details["people"]) == sorted(str(p.id) for p in eight[:3])
 
 
 def test_the_form_is_kept_offline_and_moves_only_with_her_caseload(

@@ -202,7 +202,9 @@ def view(group_id: uuid.UUID):
     db = get_session()
     seen, others = attendee_names(db, current_user, group)
     leader = db.get(User, group.leader_id)
-    audit.record(db, user=current_user, action="group_view", target=group)
+    # the names it shows, as a page of people does
+    details = {"people": [str(p.id) for p in seen]}
+    audit.record(db, user=current_user, action="group_view", target=group, details=details)
     db.commit()
     unit = db.get(Unit, group.unit_id)
     return render_template(
@@ -248,7 +250,8 @@ def versions(group_id: uuid.UUID):
     ids = {uuid.UUID(i) for v in history for i in v.content.get("attendees", [])}
     seen = db.exec(select(Person).where(Person.id.in_(ids), people_scope(current_user)))
     names = {str(p.id): p.name for p in seen}
-    audit.record(db, user=current_user, action="group_history_view", target=group)
+    details = {"people": sorted(names)}
+    audit.record(db, user=current_user, action="group_history_view", target=group, details=details)
     db.commit()
     return render_template(
         "groups/versions.html", group=group, history=history, authors=authors, names=names

@@ -184,3 +184,36 @@ def test_the_form_is_kept_offline_and_moves_only_with_her_caseload(
     # fetched to keep, the page is told the version the listing gives it
     kept = client.get("/groups/new", headers={"X-Clover-Offline": "1"})
     assert kept.headers["X-Clover-Page-Version"] == version()
+
+
+def test_a_peer_helper_who_led_it_sees_it_with_her_pairs_names_only(
+    client, auth, db, unit, officer, make_user
+):
+    helper = make_user("helper1", role="peer_helper", display_name="周小燕")
+    pairs = caseload(db, unit, officer, 2, peer_helper_id=helper.id)
+    others = caseload(db, unit, officer, 2)
+    others[0].name, others[1].name = "孙丽", "钱芳"
+    db.add_all(others)
+    db.commit()
+    data = group_data([*pairs, *others], kind="talk", leader_id=str(helper.id))
+    assert save_group(db, officer, data).outcome == "created"
+    auth.login("helper1")
+    assert f"/groups/{data['id']}" in client.get("/groups").text
+    page = client.get(f"/groups/{data['id']}").text
+    assert all(p.name in page for p in pairs)
+    assert "孙丽" not in page and "钱芳" not in page and "另有 2 人不由您帮扶" in page
+    # she led it, she did not write it: correcting it is its author's
+    assert client.get(f"/groups/{data['id']}/edit").status_code == 403
+
+
+def test_the_edit_window_closes_for_its_author_but_not_for_a_supervisor(
+    client, auth, db, officer, eight, make_user
+):
+    make_user("supervisor", role="supervisor")
+    data = group_data(eight[:2])
+    save_group(db, officer, data)  # recorded on 15 June 2026: long past the 72 hours
+    auth.login("officer1")
+    assert client.get(f"/groups/{data['id']}/edit").status_code == 403
+    auth.logout()
+    auth.login("supervisor")
+    assert client.get(f"/groups/{data['id']}/edit").status_code == 200

@@ -8,7 +8,8 @@ from sqlmodel import func, select
 
 from app.contract import Outcome
 from app.due import check_due
-from app.groups.service import attendee_visit_id, group_history
+from app.groups.attendance import attendee_visit_id
+from app.groups.history import group_history
 from app.models import AuditEvent, GroupSession, GroupSessionVersion, Person, Visit
 from app.visits.service import edit_visit
 from tests.factories import NOW, TODAY, make_person, save_visit, visit_data

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlmodel import select
 
-from app.groups.service import attendee_visit_id
+from app.groups.attendance import attendee_visit_id
 from app.models import AuditEvent, GroupSession, Visit
 from app.types import utcnow
 from tests.conftest import csrf_from

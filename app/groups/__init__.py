@@ -14,15 +14,11 @@ from app import audit
 from app.caseload import caseload
 from app.contract import Outcome, WriteResult, commit
 from app.db import get_session
+from app.groups.attendance import attendees_of
 from app.groups.fields import CONTENT_FIELDS, LIST_FIELDS
+from app.groups.history import group_history
 from app.groups.ledger import attendee_names
-from app.groups.service import (
-    LEADER_ROLES,
-    attendees_of,
-    edit_group_session,
-    group_history,
-    record_group_session,
-)
+from app.groups.service import LEADER_ROLES, edit_group_session, record_group_session
 from app.models import GroupSession, Person, Role, Unit, User, Visit
 from app.policy import (
     Action,

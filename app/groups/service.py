@@ -17,99 +17,47 @@ source strings marked with `N_`.
 """
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from app import audit
 from app.accounts import N_
 from app.contract import LostRace, Outcome, WriteResult, refused, savepoint
-from app.due import refresh_next_due, schedule_today
+from app.groups.attendance import (
+    Undo,
+    attend,
+    attendee_visits,
+    attendees_of,
+    follow,
+    remove,
+)
 from app.groups.fields import (
     CONTENT_FIELDS,
     VISIT_FIELDS,
     changed_fields,
     clean_group,
     group_snapshot,
-    location_of,
-    restore,
 )
-from app.models import (
-    GroupSession,
-    GroupSessionVersion,
-    Person,
-    Role,
-    ScaleResult,
-    Unit,
-    User,
-    Visit,
-    VisitVersion,
-)
+from app.models import GroupSession, GroupSessionVersion, Person, Role, Unit, User
 from app.policy import (
     Action,
     can,
     group_kinds_for,
     may_edit_group,
     may_record_visit,
-    open_for_contact,
     sees_group,
 )
 from app.types import utcnow
-from app.visits.service import edit_visit, record_visit
 
 NOT_YOURS = N_("You may not record this group session.")
 NOT_ALL_YOURS = N_(
     "You may not record a group session for one of the people ticked. Untick her and save again."
 )
-CLOSED = N_(
-    "One of the people ticked has withdrawn her consent or her ledger is closed."
-    " Untick her and save again."
-)
 NO_LEADER = N_("Choose who led it from the list.")
 LEADER_ROLES = (Role.officer, Role.peer_helper, Role.supervisor)
 # the session's own columns (the attendees are its visits)
 SESSION_FIELDS = tuple(name for name in CONTENT_FIELDS if name != "attendees")
-
-
-class _Undo(Exception):
-    """An attendee's visit was not saved: the whole session is undone, with this answer."""
-
-    def __init__(self, result: WriteResult):
-        super().__init__(result.outcome)
-        self.result = result
-
-
-def attendee_visit_id(group_id: uuid.UUID, person_id: uuid.UUID) -> uuid.UUID:
-    """Her visit of this session: the same id on every device, so a resend saves it once."""
-    return uuid.uuid5(group_id, str(person_id))
-
-
-def attendee_visits(session: Session, group: GroupSession) -> list[Visit]:
-    """The visits of its attendees."""
-    return list(session.exec(select(Visit).where(Visit.group_session_id == group.id)))
-
-
-def attendees_of(session: Session, group: GroupSession) -> list[uuid.UUID]:
-    """The ids of the people who attended it."""
-    query = select(Visit.person_id).where(Visit.group_session_id == group.id)
-    return sorted(session.exec(query), key=str)
-
-
-def _visit_data(values, person_id: uuid.UUID, visit_id: uuid.UUID) -> dict:
-    """Her visit of the session: its kind, time, length and place, and nothing else of it."""
-    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
-    duration = get("duration_minutes")
-    return {
-        "id": str(visit_id),
-        "person_id": str(person_id),
-        "kind": get("kind"),
-        "occurred_at": get("occurred_at").isoformat(),
-        "duration_minutes": str(duration) if duration is not None else "",
-        "location": location_of(get("online")),
-        "notes": "",
-    }
 
 
 def _leader_refused(session: Session, user: User, leader_id: uuid.UUID) -> WriteResult | None:
@@ -167,17 +115,7 @@ def _replayed(session: Session, user: User, group: GroupSession, clean: dict) ->
     return WriteResult(Outcome.conflict, group)
 
 
-def _attend(session: Session, user: User, group: GroupSession, person: Person, now) -> None:
-    """Record her visit of the session; anything but saved undoes the whole session."""
-    if not open_for_contact(person):
-        raise _Undo(refused(CLOSED))
-    data = _visit_data(group, person.id, attendee_visit_id(group.id, person.id))
-    result = record_visit(session=session, user=user, data=data, now=now, group_session_id=group.id)
-    if result.outcome != Outcome.created:
-        raise _Undo(WriteResult(result.outcome, group, errors=result.errors))
-
-
-def _undone(session: Session, waiting: int, undo: _Undo) -> WriteResult:
+def _undone(session: Session, waiting: int, undo: Undo) -> WriteResult:
     """The answer of an undone save; what waited for its commit (visits' alerts) goes too."""
     del session.info.setdefault("after_commit", [])[waiting:]
     return undo.result
@@ -215,10 +153,10 @@ def record_group_session(
             session.add(group)
             session.flush()
             for person_id in clean["attendees"]:
-                _attend(session, user, group, people[person_id], now)
+                attend(session, user, group, people[person_id], now)
             details = {"kind": group.kind, "version": 1, "attendees": len(people)}
             audit.record(session, user=user, action="group_create", target=group, details=details)
-    except _Undo as undo:
+    except Undo as undo:
         return _undone(session, waiting, undo)
     except LostRace:
         # the same UUID saved by a request running alongside: judge it as a replay
@@ -267,7 +205,7 @@ def edit_group_session(
     try:
         with savepoint(session):
             _apply_correction(session, user, group, visits, people, before, clean, now)
-    except _Undo as undo:
+    except Undo as undo:
         session.expire(group)
         return _undone(session, waiting, undo)
     except LostRace:
@@ -299,86 +237,15 @@ def _apply_correction(session, user, group, visits, people, before, clean, now) 
     moved = [name for name in VISIT_FIELDS if before[name] != group_snapshot(clean)[name]]
     for person_id, visit in kept.items():
         if person_id not in people:
-            _remove(session, user, group, visit, now)
+            remove(session, user, group, visit, now)
         elif moved:
-            _follow(session, user, group, visit, now)
+            follow(session, user, group, visit, now)
     for person_id, person in people.items():
         if person_id not in kept:
-            _attend(session, user, group, person, now)
+            attend(session, user, group, person, now)
     details = {
         "version": group.version,
         "changed": changed_fields(before, group_snapshot(clean)),
         "attendees": len(people),
     }
     audit.record(session, user=user, action="group_edit", target=group, details=details)
-
-
-def _follow(session: Session, user: User, group: GroupSession, visit: Visit, now) -> None:
-    """Her visit takes the session's new kind, time, length or place."""
-    result = edit_visit(
-        session=session,
-        user=user,
-        visit_id=visit.id,
-        base_version=visit.version,
-        data=_visit_data(group, visit.person_id, visit.id),
-        now=now,
-        through_group=True,
-    )
-    if result.outcome not in (Outcome.edited, Outcome.duplicate):
-        raise _Undo(WriteResult(result.outcome, group, errors=result.errors))
-
-
-def _remove(session: Session, user: User, group: GroupSession, visit: Visit, now) -> None:
-    """She did not attend after all: her visit goes (the session's versions keep the list)."""
-    person = session.get(Person, visit.person_id)
-    session.execute(delete(VisitVersion).where(VisitVersion.visit_id == visit.id))
-    session.execute(
-        update(ScaleResult).where(ScaleResult.visit_id == visit.id).values(visit_id=None)
-    )
-    session.delete(visit)
-    # her ledger changed: a phone pulling changes since now gets it again without the visit
-    session.execute(
-        update(Person)
-        .where(Person.id == person.id)
-        .values(updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    audit.record(
-        session,
-        user=user,
-        action="group_attendee_remove",
-        person=person,
-        target=group,
-        details={"visit": str(visit.id), "version": group.version},
-    )
-    refresh_next_due(session, person, today=schedule_today(now))
-
-
-@dataclass(frozen=True)
-class VersionView:
-    """One version of a group session as the history page shows it."""
-
-    version: int
-    content: dict
-    author_id: uuid.UUID
-    saved_at: datetime
-    changed: list[str]
-
-
-def group_history(session: Session, group: GroupSession) -> list[VersionView]:
-    """Every version of a group session, newest first, each with the fields it changed."""
-    older = session.exec(
-        select(GroupSessionVersion)
-        .where(GroupSessionVersion.group_session_id == group.id)
-        .order_by(GroupSessionVersion.version)
-    ).all()
-    rows = [(v.version, v.content, v.author_id, v.saved_at) for v in older]
-    current = group_snapshot(group, attendees_of(session, group))
-    rows.append((group.version, current, group.edited_by_id or group.author_id, group.updated_at))
-    views, previous = [], None
-    for version, content, author_id, saved_at in rows:
-        changed = changed_fields(previous, content) if previous is not None else []
-        views.append(VersionView(version, restore(content), author_id, saved_at, changed))
-        previous = content
-    return views[::-1]

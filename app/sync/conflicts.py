@@ -19,7 +19,8 @@ from app import audit
 from app.accounts import N_
 from app.contract import Outcome, WriteResult, refused
 from app.groups import fields as group_fields
-from app.groups.service import attendees_of, edit_group_session
+from app.groups.attendance import attendees_of
+from app.groups.service import edit_group_session
 from app.models import GroupSession, Person, SyncConflict, User, Visit
 from app.people.contact import CONTACT_FIELDS, correct_contact
 from app.types import utcnow

@@ -25,8 +25,9 @@ from sqlmodel import Session, select
 from app import audit
 from app.accounts import N_
 from app.contract import LostRace, Outcome, WriteResult, commit, rollback, savepoint
+from app.groups.attendance import attendees_of
 from app.groups.fields import clean_group, group_snapshot
-from app.groups.service import attendees_of, edit_group_session, record_group_session
+from app.groups.service import edit_group_session, record_group_session
 from app.inputs import Choice, Model, Uuid, validate
 from app.models import GroupSession, Person, SyncConflict, SyncReceipt, User, Visit
 from app.people.contact import contact_snapshot, correct_contact

@@ -23,7 +23,8 @@ def test_an_officer_records_a_group_session_for_eight_women_offline(
 
     context.set_offline(True)
     started = time.monotonic()
-    page.goto(f"{live_server}/groups/new")
+    page.goto(f"{live_server}/")  # Today, from the copy on the phone
+    page.get_by_role("link", name="记录团体活动").click()
     expect(page.get_by_role("heading", name="记录团体活动", level=1)).to_be_visible()
     page.get_by_label("主题").fill("情绪管理小组")
     page.get_by_label("地点").fill("社区康复站活动室")

@@ -127,6 +127,18 @@ for _model, _at in ((Visit, Visit.occurred_at), (ScaleResult, ScaleResult.taken_
         postgresql_where=follow_up_flagged(_model.risk_flags),
     )
 
+# the columns the dashboard and the city view count a unit's people by: their GROUP BYs
+# read this index alone, not every person's row
+Index(
+    "ix_person_unit_standing",
+    Person.unit_id,
+    Person.assigned_officer_id,
+    Person.status,
+    Person.release_date,
+    Person.next_due_on,
+    Person.last_contact_at,
+)
+
 CONTACT_KEY = ("unit_id", "month", "author_id", "kind")
 ON_TIME_KEY = ("unit_id", "day", "author_id")
 

@@ -1,6 +1,7 @@
 """contact tallies: the dashboard's contacts by unit, month, author and kind, and its
 on-time verdicts by unit, day and author, kept by every visit write (backfilled here);
-partial indexes of the visits and scale results that flag self-harm or relapse signs
+partial indexes of the visits and scale results that flag self-harm or relapse signs;
+an index of the columns a unit's people are counted by
 
 Revision ID: 0021
 Revises: 0020
@@ -57,6 +58,13 @@ def upgrade() -> None:
             sqlite_where=sa.text(FLAGGED),
             postgresql_where=sa.text(FLAGGED),
         )
+    op.create_index(
+        'ix_person_unit_standing',
+        'person',
+        ['unit_id', 'assigned_officer_id', 'status', 'release_date', 'next_due_on',
+         'last_contact_at'],
+        unique=False,
+    )
     # the visits stored so far, counted set-based (one INSERT ... SELECT per table) by the
     # rule the app keeps them by, in the schedule's zone
     from app.supervision.recount import recount
@@ -66,6 +74,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_person_unit_standing', table_name='person')
     op.drop_index('ix_scaleresult_follow_up_flag', table_name='scaleresult')
     op.drop_index('ix_visit_follow_up_flag', table_name='visit')
     op.drop_table('on_time_tally')

@@ -40,7 +40,7 @@
       title = text.visitKinds[data.kind] + (edit ? " · " + text.kinds[item.kind] : "");
     }
     // a group session: its kind and how many attend ("group counselling · 8 people")
-    if (Array.isArray(data.attendees)) {
+    if (/^group\./.test(item.kind) && Array.isArray(data.attendees)) {
       title += " · " + text.attendees.replace("{n}", String(data.attendees.length));
     }
     var when = data.occurred_at ? data.occurred_at.replace("T", " ") : formatTime(item.createdAt);

@@ -1,4 +1,5 @@
-"""Taps and seconds to record a phone consultation from Today: `python -m bench.taps`.
+"""Taps and seconds to record a phone consultation from Today, and a group session for eight
+women with no signal: `python -m bench.taps`.
 
 The demo is loaded into a temporary SQLite database and served on 127.0.0.1; Playwright
 drives Debian's Chromium as a 360 x 740 touch phone. officer1 signs in, sets her PIN and
@@ -9,6 +10,9 @@ during the call, and she comes back to Clover), a tap on the notes and a short n
 save button; and a call nobody answered: the call button and the one-tap "no answer".
 Each flow counts her taps and times, by the script, from the tap on the call button
 (the call itself excluded) until Today shows where the record is. Typing is not a tap.
+Last, with no connection, she opens the group session form from Today, records a session
+(its topic and place typed, eight women ticked) and saves it to the outbox: timed from the
+tap on Today's link until the outbox shows it.
 """
 
 import os
@@ -58,6 +62,26 @@ def record_from_today(phone: Phone, *, answered: bool, confirmation: str) -> flo
     return time.perf_counter() - started
 
 
+def group_session_offline(phone: Phone, attendees: int = 8) -> float:
+    """A group session for `attendees` women, recorded with no signal; seconds to the outbox."""
+    from playwright.sync_api import expect
+
+    page = phone.page
+    started = time.perf_counter()
+    phone.tap(page.get_by_role("link", name="记录团体活动"))
+    expect(page.get_by_role("heading", name="记录团体活动", level=1)).to_be_visible()
+    phone.tap(page.get_by_label("主题"))
+    page.keyboard.type("情绪管理小组")
+    phone.tap(page.get_by_label("地点"))
+    page.keyboard.type("社区康复站活动室")
+    chips = page.locator('label.chip:has(input[name="attendees"])')
+    for n in range(attendees):
+        phone.tap(chips.nth(n))
+    phone.tap(page.get_by_role("button", name="保存团体活动"))
+    expect(page.locator(".outbox-entry", has_text=f"{attendees} 人")).to_be_visible()
+    return time.perf_counter() - started
+
+
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
@@ -68,7 +92,7 @@ def main() -> int:
         ("offline", "no answer", False, "已保存在本机"),
     ]
     print("officer1 of the demo records a call from Today (360 x 740, touch)")
-    print(f"{'connection':<11} {'call':<10} {'taps':>4} {'seconds':>8}")
+    print(f"{'connection':<11} {'call':<15} {'taps':>4} {'seconds':>8}")
     with demo_server("taps") as (_app, base, _work), sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROME_ARGS
@@ -81,7 +105,12 @@ def main() -> int:
             page.goto(f"{base}/")
             phone = Phone(page)
             seconds = record_from_today(phone, answered=answered, confirmation=confirmation)
-            print(f"{connection:<11} {call:<10} {phone.taps:>4} {seconds:>8.2f}")
+            print(f"{connection:<11} {call:<15} {phone.taps:>4} {seconds:>8.2f}")
+        context.set_offline(True)
+        page.goto(f"{base}/")
+        phone = Phone(page)
+        seconds = group_session_offline(phone)
+        print(f"{'offline':<11} {'group, 8 women':<15} {phone.taps:>4} {seconds:>8.2f}")
         browser.close()
     return 0
 

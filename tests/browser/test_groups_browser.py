@@ -1,7 +1,7 @@
 """A group session in real headless Chromium: recorded for eight women with no signal,
-kept in the outbox, and saved once on the server when the signal returns."""
+kept in the outbox, and saved once on the server when the signal returns. How long it takes
+her (taps and seconds) is measured by `python -m bench.taps`, not asserted here."""
 
-import time
 import uuid
 
 import pytest
@@ -22,7 +22,6 @@ def test_an_officer_records_a_group_session_for_eight_women_offline(
     wait_until_saved(page)
 
     context.set_offline(True)
-    started = time.monotonic()
     page.goto(f"{live_server}/")  # Today, from the copy on the phone
     page.get_by_role("link", name="记录团体活动").click()
     expect(page.get_by_role("heading", name="记录团体活动", level=1)).to_be_visible()
@@ -36,7 +35,6 @@ def test_an_officer_records_a_group_session_for_eight_women_offline(
     page.get_by_role("button", name="保存团体活动").click()
     expect(page).to_have_url(f"{live_server}/outbox#saved-on-phone")
     [item] = outbox(page, officer.id)
-    assert time.monotonic() - started < 120
     assert item["payload"]["type"] == "group.create"
     assert item["payload"]["record_id"] == item["payload"]["id"]
     assert len(item["payload"]["data"]["attendees"]) == 8

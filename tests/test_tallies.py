@@ -17,6 +17,7 @@ from app.supervision.tallies import ContactTally, OnTimeTally
 from app.types import utcnow
 from app.visits.service import edit_visit, record_visit
 from tests.factories import make_person, visit_data
+from tests.group_world import caseload, correct_group, group_data, save_group
 from tests.race import ROUNDS, Writers
 from tests.sync_world import create_item, edit_item
 
@@ -119,6 +120,19 @@ def test_new_grace_days_judge_the_unit_s_contacts_again(db, unit, sync_officer):
     db.add(unit)
     db.commit()
     assert met() == 3 and differences(db) == []
+
+
+def test_a_group_session_its_correction_and_a_removed_attendee_keep_the_tallies(
+    db, unit, sync_officer
+):
+    people = caseload(db, unit, sync_officer, 3)
+    data = group_data(people)
+    save_group(db, sync_officer, data)
+    assert contacts(db, unit) == 3 and differences(db) == []
+    # moved a week back, and one attendee taken off: her derived visit is deleted
+    later = {**data, "occurred_at": "2026-06-08T10:00", "attendees": [str(people[1].id)]}
+    correct_group(db, sync_officer, uuid.UUID(data["id"]), 1, later)
+    assert contacts(db, unit) == 1 and differences(db) == []
 
 
 OPERATIONS = st.lists(

@@ -156,6 +156,8 @@ OPERATIONS = st.lists(
 @given(operations=OPERATIONS)
 # her first contact after release judged from her release day, not a contact before it
 @example(operations=[("add", 2, 0, "talk"), ("commit",), ("add", 2, 13, "talk")])
+# a new contact judged against the stored one before it
+@example(operations=[("add", 0, 0, "talk"), ("commit",), ("add", 0, 14, "home_visit")])
 def test_after_any_writes_the_tallies_equal_a_count_from_the_visits(
     db, unit, sync_officer, make_user, operations
 ):

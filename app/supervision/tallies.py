@@ -183,40 +183,43 @@ def contact_verdicts(
 ):
     """(day, author, met) for each of her contacts that had a due date (module docstring);
     `previous`: the day of her contact after release just before these, if any."""
+    for contact, day, before in _in_turn(contacts, release, zone, previous):
+        met = _verdict(day, before, release, rules)
+        if met is not None:
+            yield day, contact.author_id, met
+
+
+def _in_turn(contacts: Iterable[Contact], release: date | None, zone, previous=None):
+    """(contact, its day, the day of her contact before it) for her contacts after release."""
     for contact in sorted(contacts, key=_order):
         day = _local_day(contact, zone)
         if release is not None and day < release:
             continue
-        base = previous if previous is not None else release
-        if base is not None:
-            if previous is None:
-                allowed = FIRST_CONTACT_DAYS
-            else:
-                since = (previous - release).days if release is not None else 0
-                allowed = interval_for(rules.cadence, since)
-            yield day, contact.author_id, (day - base).days <= allowed + rules.grace_days
+        yield contact, day, previous
         previous = day
 
 
-def her_counts(her: Her, zone: ZoneInfo, *, since: tuple | None = None) -> tuple:
-    """Her contacts by CONTACT_KEY, and (rated, met) by ON_TIME_KEY + (column,): all of
-    them, or (`since`) the verdicts of her contacts from that (moment, id) on only."""
-    by_kind, on_time = Counter(), Counter()
-    contacts = her.contacts.values()
-    previous = None
-    if since is None:
-        for contact in contacts:
-            month = contact.occurred_at.astimezone(zone).date().replace(day=1)
-            by_kind[(her.unit_id, month, contact.author_id, contact.kind)] += 1
+def _verdict(day: date, previous: date | None, release: date | None, rules: Rules):
+    """Whether a contact on `day` met its due date; None when it had none."""
+    base = previous if previous is not None else release
+    if base is None:
+        return None
+    if previous is None:
+        allowed = FIRST_CONTACT_DAYS
     else:
-        earlier = [c for c in contacts if _order(c) < since]
-        contacts = [c for c in contacts if _order(c) >= since]
-        if earlier:
-            previous = _local_day(max(earlier, key=_order), zone)
-            if her.release_date is not None and previous < her.release_date:
-                previous = None  # her contacts before release are not judged, nor judge
+        since = (previous - release).days if release is not None else 0
+        allowed = interval_for(rules.cadence, since)
+    return (day - base).days <= allowed + rules.grace_days
+
+
+def her_counts(her: Her, zone: ZoneInfo) -> tuple[Counter, Counter]:
+    """Her contacts by CONTACT_KEY, and (rated, met) by ON_TIME_KEY + (column,)."""
+    by_kind, on_time = Counter(), Counter()
+    for contact in her.contacts.values():
+        month = _local_day(contact, zone).replace(day=1)
+        by_kind[(her.unit_id, month, contact.author_id, contact.kind)] += 1
     if her.rules is not None:
-        verdicts = contact_verdicts(contacts, her.release_date, her.rules, zone, previous)
+        verdicts = contact_verdicts(her.contacts.values(), her.release_date, her.rules, zone)
         for day, author_id, met in verdicts:
             on_time[(her.unit_id, day, author_id, "rated")] += 1
             on_time[(her.unit_id, day, author_id, "met")] += met
@@ -244,10 +247,33 @@ def _moved(before: Her | None, after: Her | None, changed: set, zone) -> tuple:
         for contact in filter(None, map(her.contacts.get, changed)):
             month = _local_day(contact, zone).replace(day=1)
             kinds[(her.unit_id, month, contact.author_id, contact.kind)] += sign
+    # a verdict moves only for a contact whose own day or previous contact's day moved
     since = min(map(_order, versions))
-    _, rated_before = her_counts(before, zone, since=since)
-    _, rated_after = her_counts(after, zone, since=since)
-    return {k: n for k, n in kinds.items() if n}, _difference(rated_after, rated_before)
+    turns = [_turns(her, since, zone) for her in (before, after)]
+    rated = Counter()
+    for sign, her, mine, other in ((-1, before, *turns), (1, after, *turns[::-1])):
+        for contact_id, (day, author_id, previous) in mine.items():
+            if other.get(contact_id) == (day, author_id, previous) or her.rules is None:
+                continue
+            met = _verdict(day, previous, her.release_date, her.rules)
+            if met is not None:
+                rated[(her.unit_id, day, author_id, "rated")] += sign
+                rated[(her.unit_id, day, author_id, "met")] += sign * met
+    return {k: n for k, n in kinds.items() if n}, _nonzero(rated)
+
+
+def _turns(her: Her, since: tuple, zone) -> dict:
+    """Her contacts from `since` on: id -> (day, author, the day of her contact before)."""
+    contacts = her.contacts.values()
+    earlier = [c for c in contacts if _order(c) < since]
+    previous = _local_day(max(earlier, key=_order), zone) if earlier else None
+    if previous is not None and her.release_date is not None and previous < her.release_date:
+        previous = None  # her contacts before release are not judged, nor judge
+    later = [c for c in contacts if _order(c) >= since]
+    return {
+        contact.id: (day, contact.author_id, before)
+        for contact, day, before in _in_turn(later, her.release_date, zone, previous)
+    }
 
 
 # --- the listener -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from app.accounts import AccountError, create_unit, create_user
 from app.crypto import get_cipher
 from app.db import get_engine, get_session
 from app.models import Role, Unit, User
-from app.supervision import tallies  # noqa: F401 - its tables, and the listener keeping them
+from app.supervision import tallies  # noqa: F401 - its tables, and (the package) their upkeep
 
 db_cli = AppGroup("db", help="Database migrations.")
 units_cli = AppGroup("units", help="Units (facilities or teams).")

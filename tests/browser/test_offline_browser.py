@@ -90,7 +90,7 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
     saved = set(stored_urls(page, officer.id))
     ledgers = {f"/people/{p.id}" for p in people}
     forms = {f"/people/{p.id}/visits/new" for p in people}
-    assert {"/", "/settings/", "/people/"} | ledgers | forms == saved
+    assert {"/", "/settings/", "/people/", "/groups/new"} | ledgers | forms == saved
     # personal pages live in the offline store only, never in Cache Storage
     caches = cached_urls(page)
     assert len(caches) == 1 and next(iter(caches)).startswith(SHELL_PREFIX)
@@ -98,11 +98,13 @@ def test_the_caseload_opens_offline(page, context, live_server, demo):
     assert "/offline" in shell and "/static/js/offline-store.js" in shell
     assert not any(url == "/" or url.startswith("/people") for url in shell)
 
+    # who Today lists online (whoever is due), Today lists from the copy on the phone
+    [due] = [p for p in people if page.locator(".due-row", has_text=p.name).count()][:1]
     context.set_offline(True)
     response = page.reload()
     assert response.from_service_worker
     expect(page.get_by_role("heading", name="今日", level=1)).to_be_visible()
-    expect(page.get_by_text(person.name).first).to_be_visible()
+    expect(page.locator(".due-row", has_text=due.name).first).to_be_visible()
     expect(page.locator("#sync-state")).to_have_attribute("data-state", "offline")
     expect(page.locator("[data-offline-status]")).to_contain_text("离线副本保存于")
 
@@ -168,7 +170,7 @@ def test_signing_out_forgets_the_users_pages(page, context, live_server, demo):
     officer, people = caseload_of(demo, "officer1")
     sign_in(page, live_server, "officer1")
     wait_until_saved(page)
-    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 3
+    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 4  # + 4 shared pages
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="设置").click()
     expect(page.locator("[data-offline-panel]")).to_contain_text("离线副本保存于")
     page.get_by_role("button", name="退出登录").click()
@@ -260,7 +262,7 @@ def test_an_update_waits_for_the_officer_and_keeps_the_offline_data(app, page, l
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == old_script
     kept = page.evaluate("id => CloverStore.outbox.list(id)", str(officer.id))
     assert [(row["id"], row["payload"]) for row in kept] == [(item["id"], {"notes": "家访"})]
-    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 3
+    assert len(stored_urls(page, officer.id)) == 2 * len(people) + 4  # + 4 shared pages
 
 
 def test_the_offline_store_keeps_each_users_outbox_in_order(page, live_server):

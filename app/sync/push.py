@@ -159,16 +159,24 @@ def _create_visit(session: Session, user: User, item: Item, now: datetime) -> It
     result = record_visit(session=session, user=user, data=data, now=now)
     if result.outcome != Outcome.conflict:
         return _from_visit(item, result)
-    # the same UUID with other content: keep hers once, however often it is resent
+    conflict = _kept_once(
+        session, item, lambda: _keep_visit_conflict(session, user, item, result.record, data, now)
+    )
+    return _from_visit(item, result, conflict)
+
+
+def _kept_once(session: Session, item: Item, keep) -> SyncConflict:
+    """A create whose UUID is stored with other content: hers kept (`keep()`) once, however
+    often it is resent, also by a resend running alongside."""
     conflict = _conflict_of(session, item)
     if conflict is None:
         try:
             with savepoint(session):
-                conflict = _keep_visit_conflict(session, user, item, result.record, data, now)
+                conflict = keep()
                 session.flush()
         except LostRace:  # kept by a resend running alongside
             conflict = _conflict_of(session, item)
-    return _from_visit(item, result, conflict)
+    return conflict
 
 
 def _receipt_answer(session: Session, item: Item, receipt) -> ItemResult:
@@ -314,14 +322,9 @@ def _create_group(session: Session, user: User, item: Item, now: datetime) -> It
     answer = _group_answer(session)
     if result.outcome != Outcome.conflict:
         return answer(item, result)
-    conflict = _conflict_of(session, item)
-    if conflict is None:
-        try:
-            with savepoint(session):
-                conflict = _keep_group_conflict(session, user, item, result.record, now)
-                session.flush()
-        except LostRace:  # kept by a resend running alongside
-            conflict = _conflict_of(session, item)
+    conflict = _kept_once(
+        session, item, lambda: _keep_group_conflict(session, user, item, result.record, now)
+    )
     return answer(item, result, conflict)
 
 

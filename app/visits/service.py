@@ -31,7 +31,6 @@ visit is the first version when recorded; the edit window is counted from then.
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
@@ -46,6 +45,7 @@ from app.policy import Action, can, may_edit_visit, may_record_visit, sees_recor
 from app.schedule import Due, local_date
 from app.signals import visit_recorded
 from app.types import utcnow
+from app.versions import VersionView, newest_first
 from app.visits.fields import CONTENT_FIELDS, changed_fields, clean_visit, restore, snapshot
 
 NOT_YOURS = N_("You may not record this visit for this person.")
@@ -347,17 +347,6 @@ def _apply_correction(session, user, visit: Visit, person: Person, before, clean
     _refresh_due(session, person, now)
 
 
-@dataclass(frozen=True)
-class VersionView:
-    """One version of a visit as the history page shows it."""
-
-    version: int
-    content: dict
-    author_id: uuid.UUID
-    saved_at: datetime
-    changed: list[str]
-
-
 def visit_history(session: Session, visit: Visit) -> list[VersionView]:
     """Every version of a visit, newest first, each with the fields it changed."""
     older = session.exec(
@@ -367,9 +356,4 @@ def visit_history(session: Session, visit: Visit) -> list[VersionView]:
     rows.append(
         (visit.version, snapshot(visit), visit.edited_by_id or visit.author_id, visit.updated_at)
     )
-    views, previous = [], None
-    for version, content, author_id, saved_at in rows:
-        changed = changed_fields(previous, content) if previous is not None else []
-        views.append(VersionView(version, restore(content), author_id, saved_at, changed))
-        previous = content
-    return views[::-1]
+    return newest_first(rows, changed_fields=changed_fields, restore=restore)

@@ -27,6 +27,7 @@ from app.contract import LostRace, Outcome, WriteResult, refused, savepoint
 from app.groups.attendance import (
     Undo,
     attend,
+    attendee_visit_id,
     attendee_visits,
     attendees_of,
     follow,
@@ -49,6 +50,7 @@ from app.policy import (
     sees_group,
 )
 from app.types import utcnow
+from app.visits.service import visit_batch
 
 NOT_YOURS = N_("You may not record this group session.")
 NOT_ALL_YOURS = N_(
@@ -121,6 +123,13 @@ def _undone(session: Session, waiting: int, undo: Undo) -> WriteResult:
     return undo.result
 
 
+def _attendance(session: Session, group: GroupSession, people: dict, now):
+    """Its attendees' visits written as one batch: their records read once, each one's due
+    standing stored once at the end (`visit_batch`)."""
+    visit_ids = [attendee_visit_id(group.id, person_id) for person_id in people]
+    return visit_batch(session, visit_ids=visit_ids, person_ids=people, now=now)
+
+
 def record_group_session(
     *, session: Session, user: User, data: dict, now: datetime | None = None
 ) -> WriteResult:
@@ -152,8 +161,9 @@ def record_group_session(
         with savepoint(session):
             session.add(group)
             session.flush()
-            for person_id in clean["attendees"]:
-                attend(session, user, group, people[person_id], now)
+            with _attendance(session, group, people, now):
+                for person_id in clean["attendees"]:
+                    attend(session, user, group, people[person_id], now)
             details = {"kind": group.kind, "version": 1, "attendees": len(people)}
             audit.record(session, user=user, action="group_create", target=group, details=details)
     except Undo as undo:
@@ -238,11 +248,13 @@ def _apply_correction(session, user, group, visits, people, before, clean, now) 
     for person_id, visit in kept.items():
         if person_id not in people:
             remove(session, user, group, visit, now)
-        elif moved:
-            follow(session, user, group, visit, now)
-    for person_id, person in people.items():
-        if person_id not in kept:
-            attend(session, user, group, person, now)
+    with _attendance(session, group, people, now):
+        for person_id, visit in kept.items():
+            if person_id in people and moved:
+                follow(session, user, group, visit, now)
+        for person_id, person in people.items():
+            if person_id not in kept:
+                attend(session, user, group, person, now)
     details = {
         "version": group.version,
         "changed": changed_fields(before, group_snapshot(clean)),

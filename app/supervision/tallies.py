@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -57,8 +58,6 @@ from app.models import (
     VisitKind,
 )
 from app.schedule import interval_for
-
-UPSERT_ROWS = 1000  # rows per upsert statement (SQLite's limit on bound parameters)
 
 
 class ContactTally(SQLModel, table=True):
@@ -208,17 +207,22 @@ def local_day(contact: Contact, zone) -> date:
     return contact.occurred_at.astimezone(zone).date()
 
 
+@cache
+def _upsert_statement(dialect_name: str, table, key: tuple[str, ...], columns: tuple[str, ...]):
+    """INSERT one tally row, or add its numbers to the row of its key: built once."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    added = {name: table.c[name] + statement.excluded[name] for name in columns}
+    return statement.on_conflict_do_update(index_elements=key, set_=added)
+
+
 def upsert(connection, table, key: tuple[str, ...], rows: dict[tuple, dict]) -> None:
     """Add each row's numbers to the tally row of its key (created at 0), in key order."""
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    values = [dict(zip(key, k, strict=True)) | rows[k] for k in sorted(rows)]
-    columns = list(next(iter(rows.values())))
-    for start in range(0, len(values), UPSERT_ROWS):
-        statement = dialect.insert(table).values(values[start : start + UPSERT_ROWS])
-        added = {name: table.c[name] + statement.excluded[name] for name in columns}
-        connection.execute(statement.on_conflict_do_update(index_elements=key, set_=added))
+    columns = tuple(next(iter(rows.values())))
+    statement = _upsert_statement(connection.dialect.name, table, key, columns)
+    connection.execute(statement, [dict(zip(key, k, strict=True)) | rows[k] for k in sorted(rows)])
 
 
 def apply_counts(connection, by_kind: dict, on_time: dict) -> None:

@@ -20,8 +20,9 @@ import json
 import uuid
 from collections import Counter
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import String, and_, cast, event, inspect, or_, select
+from sqlalchemy import String, and_, bindparam, cast, event, inspect, or_, select
 from sqlalchemy.orm import ORMExecuteState, aliased
 from sqlalchemy.orm import Session as OrmSession
 
@@ -133,24 +134,29 @@ def _contact(visit=Visit):
     return and_(officer_contact(visit), visit.kind != VisitKind.attempt)
 
 
-def _stored(connection, person_ids: set, whole: set, since: datetime | None) -> dict:
-    """Her unit, its rules, her release day and her contacts as stored, for each of these
-    people: all her contacts (`whole`), else those from `since` on and the one before."""
+@cache
+def _stored_query(since: bool, whole: bool):
+    """The statement `_stored` runs, built once for each shape: building it costs more than
+    running it (a few milliseconds a flush). Parameters: people, since, whole."""
     contact = and_(Visit.person_id == Person.id, _contact())
-    if since is not None:
+    if since:
         earlier = aliased(Visit)
         before = (
             select(earlier.id)
-            .where(earlier.person_id == Person.id, _contact(earlier), earlier.occurred_at < since)
+            .where(
+                earlier.person_id == Person.id,
+                _contact(earlier),
+                earlier.occurred_at < bindparam("since"),
+            )
             .order_by(earlier.occurred_at.desc(), earlier.id.desc())
             .limit(1)
             .scalar_subquery()
         )
-        wanted = [Visit.occurred_at >= since, Visit.id == before]
+        wanted = [Visit.occurred_at >= bindparam("since"), Visit.id == before]
         if whole:
-            wanted.append(Person.id.in_(sorted(whole)))
+            wanted.append(Person.id.in_(bindparam("whole", expanding=True)))
         contact = and_(contact, or_(*wanted))
-    query = (
+    return (
         select(
             Person.id,
             Person.unit_id,
@@ -164,11 +170,22 @@ def _stored(connection, person_ids: set, whole: set, since: datetime | None) -> 
         )
         .join(Unit, Unit.id == Person.unit_id)
         .outerjoin(Visit, contact)
-        .where(Person.id.in_(sorted(person_ids)))
+        .where(Person.id.in_(bindparam("people", expanding=True)))
     )
+
+
+def _stored(connection, person_ids: set, whole: set, since: datetime | None) -> dict:
+    """Her unit, its rules, her release day and her contacts as stored, for each of these
+    people: all her contacts (`whole`), else those from `since` on and the one before."""
+    parameters = {"people": sorted(person_ids)}
+    if since is not None:
+        parameters["since"] = since
+        if whole:
+            parameters["whole"] = sorted(whole)
+    query = _stored_query("since" in parameters, "whole" in parameters)
     stored: dict[uuid.UUID, Her] = {}
     rules: dict[tuple, Rules] = {}
-    for row in connection.execute(query):
+    for row in connection.execute(query, parameters):
         her = stored.get(row[0])
         if her is None:
             key = (row.grace_days, row.cadence)

@@ -83,7 +83,13 @@ def visit_batch(
     each. Then a create that is not simply new (an id twice, her lost contact to end)
     raises `NotDeferrable`, and a clash of keys surfaces at the end; either way the
     caller rolls back and goes item by item.
+
+    Inside a batch already open (a group session's attendees within a sync push), this one
+    joins it: the open batch reads, and stores their due standing when it ends.
     """
+    if _DUE_WAITING in session.info:
+        yield
+        return
     visit_ids = set(visit_ids)
     visits = session.exec(select(Visit).where(Visit.id.in_(visit_ids))).all() if visit_ids else []
     person_ids = set(person_ids) | {visit.person_id for visit in visits}

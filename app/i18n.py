@@ -2,7 +2,7 @@
 
 from babel.lists import format_list
 from flask import Flask, current_app, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -51,6 +51,14 @@ def html_lang() -> str:
 def labelled(codes, labels) -> str:
     """Stored codes as one translated phrase: 'Work, Housing, and Health', '就业、住房和健康'."""
     return format_list([str(labels[code]) for code in codes], locale=current_locale()) or "—"
+
+
+def translated_errors(errors: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    """A write path's errors ({field: [source string]}) in the user's language."""
+    return {
+        name: [gettext(message) for message in messages]
+        for name, messages in (errors or {}).items()
+    }
 
 
 def init_app(app: Flask) -> None:

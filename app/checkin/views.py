@@ -24,6 +24,7 @@ from app.checkin.sms import send_link, sms_ready
 from app.contract import commit, rollback
 from app.db import get_session
 from app.extensions import limiter
+from app.i18n import translated_errors
 from app.models import Person
 from app.people.common import person_or_404
 from app.policy import may_manage_check_in_link
@@ -85,7 +86,7 @@ def form(token: str):
         done=False,
         values=request.form,
         form_id=uuid.uuid4(),
-        errors={name: [_(m) for m in messages] for name, messages in (result.errors or {}).items()},
+        errors=translated_errors(result.errors),
         refusal=refusal,
     )
     return page, 429 if refusal else 422

@@ -19,6 +19,7 @@ from app.groups.fields import CONTENT_FIELDS, LIST_FIELDS
 from app.groups.history import group_history
 from app.groups.ledger import attendee_names
 from app.groups.service import LEADER_ROLES, edit_group_session, record_group_session
+from app.i18n import translated_errors
 from app.models import GroupSession, Person, Role, Unit, User, Visit
 from app.policy import (
     Action,
@@ -117,7 +118,7 @@ def _form(values: dict, *, group: GroupSession | None = None, result: WriteResul
     shown = {str(p.id) for p in people}
     # attendees no longer in her caseload stay ticked, unnamed, so a correction keeps them
     others = [i for i in values.get("attendees", []) if i not in shown]
-    errors = {n: [_(m) for m in msgs] for n, msgs in (result.errors if result else {}).items()}
+    errors = translated_errors(result.errors if result else None)
     conflict = result.record if result and result.outcome == Outcome.conflict else None
     if conflict is not None:
         errors["_form"] = [

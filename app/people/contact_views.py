@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from app.contract import SETTLED, Outcome, commit
 from app.db import get_session
+from app.i18n import translated_errors
 from app.people import bp
 from app.people.common import person_or_404, record_view
 from app.people.contact import correct_contact
@@ -17,7 +18,7 @@ STATUS = {Outcome.invalid: 422, Outcome.refused: 403}
 
 
 def _page(person, values: dict, errors: dict | None = None, status: int = 200):
-    errors = {name: [_(m) for m in messages] for name, messages in (errors or {}).items()}
+    errors = translated_errors(errors)
     return render_template(
         "people/contact.html", person=person, values=values, errors=errors
     ), status

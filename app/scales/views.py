@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from app.contract import Outcome, commit
 from app.db import get_session
+from app.i18n import translated_errors
 from app.models import Person
 from app.people.common import person_or_404
 from app.policy import Action, can, may_record_scale
@@ -92,10 +93,7 @@ def new(person_id: uuid.UUID, code: str):
 
 def _form(person: Person, scale, values: dict, *, result=None):
     """The scale's one screen, fresh or as it was answered, with the errors of a refusal."""
-    errors = {
-        name: [_(m) for m in messages]
-        for name, messages in (result.errors if result else {}).items()
-    }
+    errors = translated_errors(result.errors if result else None)
     if result is not None and result.outcome == Outcome.conflict:
         errors["_form"] = [_("A scale with this id was already saved with other answers.")]
     page = render_template(

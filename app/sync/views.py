@@ -12,6 +12,7 @@ from app import audit
 from app.contract import SETTLED, Outcome, commit
 from app.db import get_session
 from app.groups import GROUP_FIELD_LABELS
+from app.i18n import translated_errors
 from app.models import Person, SyncConflict, User
 from app.policy import Action, can, people_scope
 from app.sync.conflicts import (
@@ -104,7 +105,7 @@ def conflict(conflict_id: uuid.UUID):
         if result.saved:
             flash(_("Resolved. Both versions stay in the history."), "success")
             return redirect(_resolved_url(conflict))
-        errors = {name: [_(m) for m in messages] for name, messages in result.errors.items()}
+        errors = translated_errors(result.errors)
         if result.outcome == Outcome.conflict:
             errors["_form"] = [_("The record changed again meanwhile. Check the current values.")]
         status = STATUS.get(result.outcome, 422)

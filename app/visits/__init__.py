@@ -11,6 +11,7 @@ from sqlmodel import select
 from app import audit
 from app.contract import Outcome, WriteResult, commit
 from app.db import get_session
+from app.i18n import translated_errors
 from app.models import Person, Unit, User, Visit
 from app.policy import Action, may_edit_visit, require, sees_record, visit_kinds_for
 from app.schedule import DueState
@@ -93,9 +94,7 @@ def _form(
     return_to: str | None = None,
 ):
     """The form, fresh or as it was typed, with the errors of a rejected save."""
-    errors = {
-        name: [_(m) for m in msgs] for name, msgs in (result.errors if result else {}).items()
-    }
+    errors = translated_errors(result.errors if result else None)
     if result is not None and result.outcome == Outcome.conflict:
         errors["_form"] = [
             _("Someone corrected this visit meanwhile. Check the saved version below.")

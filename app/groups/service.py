@@ -244,7 +244,8 @@ def _apply_correction(session, user, group, visits, people, before, clean, now) 
     group.updated_at = now
     session.flush()  # the UPDATE checks the version it read: a concurrent one fails here
     kept = {visit.person_id: visit for visit in visits}
-    moved = [name for name in VISIT_FIELDS if before[name] != group_snapshot(clean)[name]]
+    after = group_snapshot(clean)
+    moved = any(before[name] != after[name] for name in VISIT_FIELDS)
     for person_id, visit in kept.items():
         if person_id not in people:
             remove(session, user, group, visit, now)
@@ -257,7 +258,7 @@ def _apply_correction(session, user, group, visits, people, before, clean, now) 
                 attend(session, user, group, person, now)
     details = {
         "version": group.version,
-        "changed": changed_fields(before, group_snapshot(clean)),
+        "changed": changed_fields(before, after),
         "attendees": len(people),
     }
     audit.record(session, user=user, action="group_edit", target=group, details=details)

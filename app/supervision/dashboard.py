@@ -62,7 +62,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, union_all
 from sqlmodel import Session, select
 
-from app.due import officer_contact
 from app.models import (
     FOLLOW_UP_RISKS,
     Person,
@@ -290,10 +289,6 @@ class _Days:
     def start(self, day: date) -> datetime:
         """The UTC moment a local day begins."""
         return datetime.combine(day, time(), self.zone).astimezone(UTC)
-
-
-def _completed():
-    return and_(officer_contact(), Visit.kind != VisitKind.attempt)
 
 
 def phases_of(cadence: list[dict]) -> list[Phase]:

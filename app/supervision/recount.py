@@ -16,9 +16,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, and_, case, cast, delete, func, insert, literal, or_, select
 
-from app.due import officer_contact
-from app.models import FIRST_CONTACT_DAYS, Person, Unit, Visit, VisitKind
-from app.supervision.tallies import CONTACT_KEY, ON_TIME_KEY, ContactTally, OnTimeTally
+from app.models import FIRST_CONTACT_DAYS, Person, Unit, Visit
+from app.supervision.tallies import (
+    CONTACT_KEY,
+    ON_TIME_KEY,
+    ContactTally,
+    OnTimeTally,
+    counted_contact,
+)
 
 
 class _Calendar:
@@ -72,7 +77,7 @@ def _contacts(calendar: _Calendar, unit_ids):
             calendar.month(Visit.occurred_at).label("month"),
         )
         .join(Person, Person.id == Visit.person_id)
-        .where(officer_contact(), Visit.kind != VisitKind.attempt, *_where(unit_ids))
+        .where(counted_contact(), *_where(unit_ids))
     )
 
 
@@ -94,7 +99,7 @@ def _verdicts(calendar: _Calendar, units: list[tuple], unit_ids):
             .label("prev_n"),
         )
         .join(Person, Person.id == Visit.person_id)
-        .where(officer_contact(), Visit.kind != VisitKind.attempt, after_release)
+        .where(counted_contact(), after_release)
         .where(*_where(unit_ids))
         .subquery()
     )

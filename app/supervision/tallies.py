@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     Index,
     String,
+    and_,
     cast,
     literal_column,
     or_,
@@ -49,6 +50,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
 from app.audit import CHAIN_LOCK
+from app.due import officer_contact
 from app.models import (
     FIRST_CONTACT_DAYS,
     FOLLOW_UP_RISKS,
@@ -144,6 +146,12 @@ class Her:
     rules: Rules | None
     release_date: date | None
     contacts: dict[uuid.UUID, Contact]
+
+
+def counted_contact(visit=Visit):
+    """A WHERE clause on visits (or an alias of them): the dashboard's contact,
+    `officer_contact()` and not an attempt."""
+    return and_(officer_contact(visit), visit.kind != VisitKind.attempt)
 
 
 def is_contact(kind: str, failure_reason, check_in_link_id) -> bool:

@@ -26,13 +26,14 @@ from sqlalchemy import String, and_, bindparam, cast, event, inspect, or_, selec
 from sqlalchemy.orm import ORMExecuteState, aliased
 from sqlalchemy.orm import Session as OrmSession
 
-from app.due import officer_contact, schedule_zone
-from app.models import Person, Unit, Visit, VisitKind
+from app.due import schedule_zone
+from app.models import Person, Unit, Visit
 from app.supervision.tallies import (
     Contact,
     Her,
     Rules,
     apply_counts,
+    counted_contact,
     her_counts,
     in_turn,
     is_contact,
@@ -130,22 +131,18 @@ def _flush_changes(session: OrmSession):
     return visits, people, deleted, units
 
 
-def _contact(visit=Visit):
-    return and_(officer_contact(visit), visit.kind != VisitKind.attempt)
-
-
 @cache
 def _stored_query(since: bool, whole: bool):
     """The statement `_stored` runs, built once for each shape: building it costs more than
     running it (a few milliseconds a flush). Parameters: people, since, whole."""
-    contact = and_(Visit.person_id == Person.id, _contact())
+    contact = and_(Visit.person_id == Person.id, counted_contact())
     if since:
         earlier = aliased(Visit)
         before = (
             select(earlier.id)
             .where(
                 earlier.person_id == Person.id,
-                _contact(earlier),
+                counted_contact(earlier),
                 earlier.occurred_at < bindparam("since"),
             )
             .order_by(earlier.occurred_at.desc(), earlier.id.desc())

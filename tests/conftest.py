@@ -432,5 +432,5 @@ def push_app(app, vapid_keys):
     return app
 
 
-from tests.people_world import world  # noqa: E402, F401 - the people tests' unit and people
+from tests.people_world import studio_clock, world  # noqa: E402, F401 - the people tests
 from tests.sync_world import sync_officer, sync_person, sync_phone  # noqa: E402, F401 - sync tests

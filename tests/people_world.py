@@ -1,9 +1,10 @@
 """A unit with people in it, for the people tests: fixtures and small helpers."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from app import idcard
 from app.accounts import create_unit
@@ -12,10 +13,9 @@ from app.due import refresh_next_due
 from app.models import Consent, Person
 from app.people.service import first_plan
 from app.search_keys import name_search_keys
+from tests.factories import NOW, TODAY
 
 ZONE = ZoneInfo("Asia/Shanghai")
-# the studio's date, not the machine's: due dates are local to the unit
-TODAY = datetime.now(ZONE).date()
 
 
 def valid_id(born=date(1985, 3, 14), seq="024", area="500103"):
@@ -89,7 +89,22 @@ class World:
 
 
 @pytest.fixture
-def world(app, db, unit, make_user):
+def studio_clock(request):
+    """The process's clock set to the tests' NOW (noon at the studio) and running on, so
+    "today at 10:30" is always past and a run across midnight keeps one today.
+
+    Not in a browser test: Chromium keeps the machine's time, and would find the cookies
+    of a server living in another month expired.
+    """
+    if request.node.get_closest_marker("browser"):
+        yield None
+        return
+    with time_machine.travel(NOW, tick=True):
+        yield NOW
+
+
+@pytest.fixture
+def world(studio_clock, app, db, unit, make_user):
     other_unit = create_unit(db, name="另一个工作室")
     db.commit()
     users = {

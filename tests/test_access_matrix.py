@@ -216,7 +216,7 @@ def ask(client, adapter, rule, method: str, ids: dict, token: str):
 
 
 @pytest.fixture
-def access_world(app, db, unit, make_user):
+def access_world(studio_clock, app, db, unit, make_user):
     other_unit = create_unit(db, name="另一个工作室")
     db.commit()
     return AccessWorld(app, db, unit, other_unit, make_user)

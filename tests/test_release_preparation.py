@@ -262,8 +262,8 @@ def test_a_peer_helpers_today_has_no_preparation_list(client, auth, world):
 
 # --- the periodic report: 出所前完成准备的人数 and its share ---
 
-MAY = Period(PeriodKind.month, 2026, 5)
-MAY_ARGS = {"kind": "month", "year": "2026", "month": "5"}
+MARCH = Period(PeriodKind.month, 2026, 3)
+MARCH_ARGS = {"kind": "month", "year": "2026", "month": "3"}
 LABEL = "其中出所前完成准备的人数（六项全部完成）"
 SHARE = "出所前完成准备的比例"
 
@@ -283,63 +283,63 @@ def prepare(db, person, author, *, marked_on: date, done=ITEMS, undone=()):
 
 
 @pytest.fixture
-def released_in_may(world, db):
-    """Four women released in May 2026 (one prepared in time) and one in June."""
+def released_in_march(world, db):
+    """Four women released in March 2026 (one prepared in time) and one in April."""
     officer = world.users["officer"]
-    may = {key: date(2026, 5, day) for key, day in (("a", 10), ("b", 12), ("c", 20), ("d", 31))}
+    march = {key: date(2026, 3, day) for key, day in (("a", 10), ("b", 12), ("c", 20), ("d", 31))}
     people = {
-        key: world.add(key, f"五月{key}", officer="officer", release_date=day, status="active")
-        for key, day in may.items()
+        key: world.add(key, f"三月{key}", officer="officer", release_date=day, status="active")
+        for key, day in march.items()
     }
-    prepare(db, people["a"], officer, marked_on=date(2026, 4, 1))  # all six, in time
-    prepare(db, people["b"], officer, marked_on=date(2026, 5, 12))  # on release day: late
-    prepare(db, people["c"], officer, marked_on=date(2026, 4, 1), undone=("housing",))
-    june = world.add("e", "六月e", officer="officer", release_date=date(2026, 6, 2))
-    prepare(db, june, officer, marked_on=date(2026, 5, 1))  # prepared, but not released in May
+    prepare(db, people["a"], officer, marked_on=date(2026, 2, 1))  # all six, in time
+    prepare(db, people["b"], officer, marked_on=date(2026, 3, 12))  # on release day: late
+    prepare(db, people["c"], officer, marked_on=date(2026, 2, 1), undone=("housing",))
+    april = world.add("e", "四月e", officer="officer", release_date=date(2026, 4, 2))
+    prepare(db, april, officer, marked_on=date(2026, 3, 1))  # prepared, but not released in March
     db.commit()
     return people
 
 
-def test_the_report_counts_those_prepared_before_release(db, world, released_in_may):
-    report = build_report(db, world.users["supervisor"], MAY, zone=ZoneInfo("Asia/Shanghai"))
+def test_the_report_counts_those_prepared_before_release(db, world, released_in_march):
+    report = build_report(db, world.users["supervisor"], MARCH, zone=ZoneInfo("Asia/Shanghai"))
     assert (report.total.released, report.total.prepared_before_release) == (4, 1)
     assert report.total.prepared_share == 0.25
     # by hand from the rows: released in May with six items done before their release day
     db.rollback()
     counted = 0
-    for person in released_in_may.values():
+    for person in released_in_march.values():
         items = rows(db, person)
         in_time = [i for i in items if i.done and i.marked_on < person.release_date]
         counted += len(in_time) == len(ITEMS)
     assert counted == 1
 
 
-def test_the_report_query_count_is_unchanged(db, world, released_in_may, count_queries):
+def test_the_report_query_count_is_unchanged(db, world, released_in_march, count_queries):
     with count_queries() as statements:
-        build_report(db, world.users["supervisor"], MAY, zone=ZoneInfo("Asia/Shanghai"))
+        build_report(db, world.users["supervisor"], MARCH, zone=ZoneInfo("Asia/Shanghai"))
     assert len(statements) == QUERIES
 
 
-def test_the_page_the_spreadsheet_and_the_csv_agree(client, auth, world, released_in_may):
+def test_the_page_the_spreadsheet_and_the_csv_agree(client, auth, world, released_in_march):
     auth.login("supervisor")
-    html = client.get("/reports/", query_string=MAY_ARGS).text
+    html = client.get("/reports/", query_string=MARCH_ARGS).text
     row = html[html.index(LABEL) :]
     assert re.match(rf"{LABEL}</th>\s*<td>1</td>", row), row[:200]
     share = html[html.index(SHARE) :]
     assert re.match(rf"{SHARE}</th>\s*<td>25.0%</td>", share), share[:200]
-    for name in ("五月a", "五月b", "五月c", "五月d", "六月e"):
+    for name in ("三月a", "三月b", "三月c", "三月d", "四月e"):
         assert name not in html
     sheet = load_workbook(
-        io.BytesIO(client.get("/reports/report.xlsx", query_string=MAY_ARGS).data)
+        io.BytesIO(client.get("/reports/report.xlsx", query_string=MARCH_ARGS).data)
     ).active
     labels = {row[0].value: row[0].row for row in sheet.iter_rows(min_col=1, max_col=1)}
     released, prepared = labels["出所人数"], labels[LABEL]
     assert (sheet.cell(released, 2).value, sheet.cell(prepared, 2).value) == (4, 1)
     assert sheet.cell(labels[SHARE], 2).value == (f'=IF(B{released}=0,"",B{prepared}/B{released})')
-    text = client.get("/reports/report.csv", query_string=MAY_ARGS).data.decode("utf-8-sig")
+    text = client.get("/reports/report.csv", query_string=MARCH_ARGS).data.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
     assert [LABEL, "1"] in lines and [SHARE, "0.250"] in lines
-    assert not any("五月" in cell for line in lines for cell in line)
+    assert not any("三月" in cell for line in lines for cell in line)
 
 
 def test_demo_people_inside_have_a_partly_done_checklist(db, app):

@@ -151,8 +151,13 @@ def unspent_code(page, base, username, secret) -> str:
     return totp.generate_otp(step)
 
 
-def uncovered(locator) -> bool:
-    """Nothing (the bottom navigation) covers the middle of the element: a thumb reaches it."""
+def expect_uncovered(locator) -> None:
+    """Wait until nothing (the bottom navigation) covers the middle of the element: a thumb
+    reaches it once the page has settled (a slow machine lays it out later)."""
+    wait_until(locator.page, lambda: _uncovered(locator), message="something covers it")
+
+
+def _uncovered(locator) -> bool:
     return locator.evaluate(
         """(element) => {
             const box = element.getBoundingClientRect();

@@ -5,7 +5,7 @@ nothing of her record; her officer then finds her first on Today."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.offline import chip, uncovered
+from tests.browser.offline import chip, expect_uncovered
 from tests.browser.test_visits_browser import fits_the_phone, sign_in
 from tests.factories import make_person
 
@@ -61,7 +61,7 @@ def test_she_checks_in_from_her_link_and_her_page_shows_nothing_of_her(
     phone.get_by_label("想说的话（可不填）").fill("想和干部聊聊工作的事")
     send = phone.get_by_role("button", name="提交打卡")
     send.scroll_into_view_if_needed()
-    assert uncovered(send)
+    expect_uncovered(send)
     send.click()
     expect(phone.locator("#check-in-done")).to_contain_text("谢谢，打卡已收到。")
     for word in (NAME, PHONE, ADDRESS, OFFICER):

@@ -9,9 +9,9 @@ from sqlmodel import select
 from app.models import Person
 from tests.browser.offline import (
     chip,
+    expect_uncovered,
     outbox,
     sign_in,
-    uncovered,
     wait_for_outbox,
     wait_until_saved,
 )
@@ -38,7 +38,7 @@ def call_and_come_back(page, row) -> str:
     expect(page.get_by_role("heading", name="Record visit")).to_be_visible()
     expect(chip(page, "kind", "phone_consultation").locator("input")).to_be_checked()
     assert fits_the_phone(page)
-    assert uncovered(page.get_by_role("button", name="Save visit"))
+    expect_uncovered(page.get_by_role("button", name="Save visit"))
     return name
 
 

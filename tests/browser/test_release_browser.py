@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.models import ReleasePreparation
 from app.types import utcnow
-from tests.browser.offline import uncovered
+from tests.browser.offline import expect_uncovered
 from tests.browser.test_visits_browser import fits_the_phone, sign_in
 from tests.factories import make_person
 
@@ -42,7 +42,7 @@ def test_tick_an_item_of_her_release_preparation_on_a_phone(page, live_server, i
     button = item.get_by_role("button", name="标记完成")
     button.scroll_into_view_if_needed()
     assert button.bounding_box()["height"] >= 44
-    assert uncovered(button)
+    expect_uncovered(button)
     button.click()
 
     expect(page.get_by_text("已标记完成：住房落实。")).to_be_visible()

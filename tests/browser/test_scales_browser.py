@@ -11,7 +11,7 @@ from app.contract import commit
 from app.models import User
 from app.scales.service import record_scale
 from app.types import utcnow
-from tests.browser.offline import chip, uncovered
+from tests.browser.offline import chip, expect_uncovered
 from tests.browser.test_accessibility_browser import violations
 from tests.browser.test_visits_browser import fits_the_phone, sign_in
 from tests.factories import make_person
@@ -41,7 +41,7 @@ def test_enter_a_phq9_from_her_ledger_on_a_phone(page, live_server, person):
     save = page.get_by_role("button", name="保存量表")
     # the save button stays in reach above the bottom navigation, before any scrolling
     expect(save).to_be_in_viewport()
-    assert uncovered(save)
+    expect_uncovered(save)
     assert fits_the_phone(page)
     for item, answer in enumerate([2, 2, 1, 2, 1, 1, 1, 1], start=1):
         chip(page, f"q{item}", str(answer)).click()

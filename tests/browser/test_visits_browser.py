@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.models import Visit
 from app.types import utcnow
-from tests.browser.offline import chip, signed_in, uncovered, wait_until
+from tests.browser.offline import chip, expect_uncovered, settle_lock, signed_in, wait_until
 from tests.conftest import PASSWORD
 from tests.factories import make_person
 
@@ -177,6 +177,7 @@ def test_the_kind_first_a_save_bar_in_reach_and_back_to_today(page, live_server,
     sign_in(page, live_server)
     page.get_by_role("link", name="为 王秀英 记录回访").click()
     expect(page.get_by_role("heading", name="记录回访")).to_be_visible()
+    settle_lock(page)  # the form as she meets it: her offline store open, nothing over it
     # the kinds are large buttons, first on the form
     kinds = page.locator("#kind label.chip")
     assert kinds.count() >= 4
@@ -188,7 +189,7 @@ def test_the_kind_first_a_save_bar_in_reach_and_back_to_today(page, live_server,
     # the save button stays on the screen while the form scrolls under it
     save = page.get_by_role("button", name="保存回访")
     assert save.bounding_box()["y"] + save.bounding_box()["height"] <= 740
-    assert uncovered(save)
+    expect_uncovered(save)
     page.get_by_label("备注").fill("电话回访，近况稳定。")
     save.click()
 

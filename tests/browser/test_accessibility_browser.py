@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.models import GroupSession
-from tests.browser.offline import first_person, sign_in
+from tests.browser.offline import first_person, settle_lock, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,7 @@ def test_the_officers_pages_have_no_accessibility_violation(audited, live_server
         f"/groups/{group.id}/versions",
     ):
         page.goto(f"{live_server}{url}")
-        page.wait_for_load_state("networkidle")
+        settle_lock(page)  # the page as she meets it, her offline store open
         assert violations(page) == [], url
 
 
@@ -85,5 +85,5 @@ def test_the_supervisors_pages_have_no_accessibility_violation(audited, live_ser
     sign_in(page, live_server, "supervisor")
     for url in ("/", "/reports/", "/people/", "/audit/"):
         page.goto(f"{live_server}{url}")
-        page.wait_for_load_state("networkidle")
+        settle_lock(page)  # the page as she meets it, her offline store open
         assert violations(page) == [], url

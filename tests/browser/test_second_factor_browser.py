@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.offline import LOCK_STATE, set_pin, sign_in, unspent_code
+from tests.browser.offline import LOCK_STATE, sign_in, signed_in, unspent_code
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -37,15 +37,7 @@ def give_code(page, code):
 def arrive(page):
     """On Today after a sign-in, with this phone's offline store opened (a PIN set when the
     phone asks for one at her first sign-in here)."""
-    today = page.get_by_role("heading", name="今日", level=1)
-    setup = page.get_by_role("heading", name="为这部手机设置 PIN 码", level=1)
-    expect(today.or_(setup)).to_be_visible()
-    # Today may show for a moment before the phone's lock fetches her key and sends her to
-    # set a PIN: wait until the page has stopped loading, then see where she is
-    page.wait_for_load_state("networkidle")
-    if setup.is_visible():
-        set_pin(page)
-    expect(today).to_be_visible()
+    signed_in(page)
     page.wait_for_function(f"() => ({LOCK_STATE})() === 'open'")
 
 

@@ -26,6 +26,7 @@ os.environ.setdefault("CLOVER_HASH_KEY", "test-hash-key-" + "h" * 32)
 os.environ.setdefault("CLOVER_ENV", "testing")
 
 from app import create_app  # noqa: E402
+from app import db as app_db  # noqa: E402
 from app.accounts import create_unit, create_user  # noqa: E402
 from app.auth.totp import REQUIRED_ROLES, Totp, set_secret  # noqa: E402
 from app.db import make_engine  # noqa: E402
@@ -119,6 +120,26 @@ class _SharedTemplateCode(BytecodeCache):
 _TEMPLATE_CODE = _SharedTemplateCode()
 
 
+_ENGINES: dict[tuple, Engine] = {}
+
+
+def _kept_engine(url: str, *, sqlite_write_lock: bool = True, pool: dict | None = None) -> Engine:
+    """One engine per database and settings in this process, kept from test to test.
+
+    An engine compiles each statement once and keeps it: a new engine per test compiled
+    every query of every test anew (a seventh of the suite's time) and opened new
+    connections. Tests still `dispose()` it, which closes its connections and leaves the
+    engine, its compiled statements and its listeners.
+    """
+    key = (url, sqlite_write_lock, tuple(sorted(pool.items())) if pool else None)
+    if key not in _ENGINES:
+        _ENGINES[key] = make_engine(url, sqlite_write_lock=sqlite_write_lock, pool=pool)
+    return _ENGINES[key]
+
+
+app_db.make_engine = _kept_engine  # the app's engine is made through this module attribute
+
+
 def _reset_postgres(engine) -> None:
     """Empty every table. All are locked together first, so a request the live server is
     still finishing cannot write between two tables' clean-up (a foreign key then failed
@@ -193,15 +214,36 @@ def _sqlite_schema(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def _sqlite_database(tmp_path_factory, _sqlite_schema):
+    """On SQLite: where this process's tests keep their database, one path for all of them
+    so that they share its kept engines; each test starts from a fresh copy there."""
+    return tmp_path_factory.mktemp("database") / "clover.db"
+
+
+def _fresh_sqlite_copy(schema, path) -> str:
+    """The empty schema copied to `path` as a new file, after every kept engine on it has
+    closed its connections: none then reads the last test's file."""
+    url = f"sqlite:///{path}"
+    for (kept_url, *_settings), engine in _ENGINES.items():
+        if kept_url == url:
+            engine.dispose()
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        path.with_name(name).unlink(missing_ok=True)
+    shutil.copyfile(schema, path)
+    return url
+
+
 @pytest.fixture
-def app(request, tmp_path, _postgres_schema):
+def app(request, _postgres_schema):
     """An app on an empty, isolated database."""
     if _postgres_schema:
         url = _postgres_schema
     else:
-        path = tmp_path / "clover.db"
-        shutil.copyfile(request.getfixturevalue("_sqlite_schema"), path)
-        url = f"sqlite:///{path}"
+        url = _fresh_sqlite_copy(
+            request.getfixturevalue("_sqlite_schema"),
+            request.getfixturevalue("_sqlite_database"),
+        )
     app = create_app({"TESTING": True, "DATABASE_URL": url})
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     engine = app.extensions["clover_engine"]
@@ -226,7 +268,7 @@ def db(app):
     """A session on the test database, outside any request."""
     # its own engine without the SQLite write lock at BEGIN, so a test may keep this
     # session open while it drives requests
-    engine = make_engine(app.config["DATABASE_URL"], sqlite_write_lock=False)
+    engine = _kept_engine(app.config["DATABASE_URL"], sqlite_write_lock=False)
     with Session(engine, expire_on_commit=False) as session:
         yield session
     engine.dispose()

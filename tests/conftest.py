@@ -249,8 +249,9 @@ def app(request, _postgres_schema):
     engine = app.extensions["clover_engine"]
     yield app
     if _postgres_schema:
-        _reset_postgres(engine)
-    engine.dispose()
+        _reset_postgres(engine)  # its connections stay open for the next test
+    else:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -271,7 +272,8 @@ def db(app):
     engine = _kept_engine(app.config["DATABASE_URL"], sqlite_write_lock=False)
     with Session(engine, expire_on_commit=False) as session:
         yield session
-    engine.dispose()
+    if not PG_URL:
+        engine.dispose()
 
 
 @pytest.fixture

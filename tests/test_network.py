@@ -206,3 +206,22 @@ def test_a_page_fetched_to_keep_leaves_her_flash_message_to_the_page_she_sees(
     kept = client.get("/", headers={"X-Clover-Offline": "1"}).text
     assert "设置已保存" not in kept
     assert "设置已保存" in client.get("/settings/").text
+
+
+def test_a_static_file_touches_no_database_even_for_someone_who_must_change_her_password(
+    client, auth, db, make_user, count_queries
+):
+    """A page's scripts come with her cookie; serving them reads neither her nor her session
+    (on SQLite each would have waited for the write lock), nor sends her to change her password.
+    """
+    officer = make_user("officer1")
+    auth.login("officer1")
+    officer.must_change_password = True
+    db.add(officer)
+    db.commit()
+    assert client.get("/people/").headers["Location"] == "/settings/password"
+    url = script_url(client.get("/settings/password").text, "js/app.js")
+    with count_queries() as statements, client.get(url) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert statements == []

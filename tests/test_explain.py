@@ -202,6 +202,21 @@ def _dashboard(session: Session):
     return unit_dashboard(session, _user(session, "supervisor3"), today=TODAY)
 
 
+def _visits_saved(session: Session):
+    """A push's batch written: a visit to each of her people. The tallies' upkeep reads their
+    contacts from the batch's first moment on and the one before; their due standing is
+    worked out again."""
+    officer = _user(session, "officer3-2")
+    hers = session.exec(select(Person.id).where(Person.assigned_officer_id == officer.id))
+    at = NOW.astimezone(UTC) - timedelta(days=1)
+    kind = "home_visit"
+    session.add_all(
+        Visit(id=uuid.uuid4(), person_id=p, author_id=officer.id, kind=kind, occurred_at=at)
+        for p in hers.all()
+    )
+    session.flush()
+
+
 QUERIES = [
     pytest.param(_dashboard, id="supervisor home, figures anew"),
     pytest.param(_due("officer3-2"), id="officer due list"),
@@ -216,6 +231,7 @@ QUERIES = [
         id="sync pull, full caseload",
     ),
     pytest.param(_pull_since_an_hour, id="sync pull since a cursor"),
+    pytest.param(_visits_saved, id="a batch of visits saved"),
     pytest.param(
         lambda s: plan_reminders(s, now=NOW, channels=_channels()), id="reminder planning"
     ),

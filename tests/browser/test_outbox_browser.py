@@ -19,6 +19,7 @@ from tests.browser.offline import (
     unlock,
     visits_with,
     wait_for_outbox,
+    wait_until,
     wait_until_saved,
 )
 from tests.factories import save_visit
@@ -95,8 +96,12 @@ def test_a_flaky_server_gets_the_visit_once(page, context, live_server, demo):
         else:
             route.continue_()
 
+    page.clock.install()  # her retries wait 2 to 4 s, then 4 to 8: the test moves the clock
     context.route(PUSH, flaky)
     context.set_offline(False)
+    for failed in (1, 2):
+        wait_until(page, lambda n=failed: len(attempts) >= n, message=f"no attempt {failed}")
+        page.clock.fast_forward("00:10")  # past her longest wait after this failure
     wait_for_outbox(page, officer.id, 0)
     badge_count(page, 0)
     assert len(attempts) >= 3

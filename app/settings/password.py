@@ -18,7 +18,6 @@ from app.auth.throttle import sign_in_limit
 from app.contract import commit
 from app.db import get_session
 from app.passwords import PasswordError, change_password
-from app.security import PUBLIC_ENDPOINTS
 from app.settings import bp
 from app.types import utcnow
 
@@ -96,8 +95,6 @@ def password():
 @bp.before_app_request
 def _password_first():
     """While her password must change, every page sends her to change it first."""
-    if request.endpoint in PUBLIC_ENDPOINTS:  # a static file needs nobody signed in
-        return None
     if not current_user.is_authenticated or not current_user.must_change_password:
         return None
     if request.endpoint in OPEN_WHILE_MUST_CHANGE:

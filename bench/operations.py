@@ -6,12 +6,14 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from datetime import time as clock
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from app.models import OPEN_STATUSES, Person, User, Visit
+from app.audit import row_hash
+from app.models import OPEN_STATUSES, AuditEvent, Person, User, Visit
 from app.visits.fields import CONTENT_FIELDS, clean_visit
 from bench.seed import World
 
@@ -60,14 +62,61 @@ def _items(people: list[uuid.UUID], count: int, day: str) -> list[dict]:
     return items
 
 
+def _audit_rows(visits: list[dict], head) -> list[dict]:
+    """The audit rows a push writes for these new visits, chained after `head` (seq, hash)
+    as `app.audit` chains them."""
+    seq, previous = head or (0, None)
+    rows = []
+    for visit in visits:
+        seq += 1
+        row = SimpleNamespace(
+            id=uuid.uuid4(),
+            seq=seq,
+            at=visit["created_at"],
+            user_id=visit["author_id"],
+            action="visit_create",
+            person_id=visit["person_id"],
+            target_type="visit",
+            target_id=str(visit["id"]),
+            ip="127.0.0.1",
+            user_agent="bench",
+            details={"kind": visit["kind"], "version": 1},
+        )
+        row.prev_hash, row.row_hash = previous, row_hash(row, previous)
+        previous = row.row_hash
+        rows.append(vars(row))
+    return rows
+
+
+def _insert_raw(engine, rows: list[dict], *, audited: bool) -> float:
+    """Seconds to INSERT these visit rows in one statement and commit; `audited`, with
+    their audit rows chained in the same transaction (the chain's head read first)."""
+    start = time.perf_counter()
+    with Session(engine) as session:
+        # the raw baseline: no tallies, no due standing (and, unless audited, no audit)
+        session.execute(insert(Visit).execution_options(contact_tallies="recount"), rows)
+        if audited:
+            head = session.execute(
+                select(AuditEvent.seq, AuditEvent.row_hash)
+                .where(AuditEvent.seq.is_not(None))
+                .order_by(AuditEvent.seq.desc())
+                .limit(1)
+            ).first()
+            session.execute(insert(AuditEvent), _audit_rows(rows, head))
+        session.commit()
+    return time.perf_counter() - start
+
+
 def push_and_raw(
     app, client, world: World, count: int, rounds: int = ROUNDS
-) -> tuple[float, float]:
-    """Median seconds to push `count` new visits through the API, and to INSERT the same rows.
+) -> tuple[float, float, float]:
+    """Median seconds to push `count` new visits through the API, to INSERT the same rows,
+    and to INSERT them with their chained audit rows.
 
     The push goes in batches of the API's largest size; the raw INSERT takes the same
     rows as the push stores them (cleaned by the same function), in one statement and
-    one commit.
+    one commit. The audited INSERT is the floor under the push: the audit row every visit
+    must have, with no other work.
     """
     from app.sync.push import MAX_ITEMS
 
@@ -90,7 +139,7 @@ def push_and_raw(
     html = client.get("/").text
     token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
     day = (datetime.now(ZoneInfo(zone)) - timedelta(days=1)).date().isoformat()
-    pushes, raws = [], []
+    pushes, raws, floors = [], [], []
     for _ in range(rounds + 1):  # the first round warms up
         items = _items(people, count, day)
         start = time.perf_counter()
@@ -121,13 +170,10 @@ def push_and_raw(
                     "updated_at": now,
                 }
             )
-        start = time.perf_counter()
-        with Session(engine) as session:
-            # the raw baseline: no tallies, no audit, no due standing
-            session.execute(insert(Visit).execution_options(contact_tallies="recount"), rows)
-            session.commit()
-        raws.append(time.perf_counter() - start)
-    return statistics.median(pushes[1:]), statistics.median(raws[1:])
+        raws.append(_insert_raw(engine, rows, audited=False))
+        again = [{**row, "id": uuid.uuid4()} for row in rows]
+        floors.append(_insert_raw(engine, again, audited=True))
+    return tuple(statistics.median(times[1:]) for times in (pushes, raws, floors))
 
 
 def reminder_planning(app) -> tuple[float, int, int]:

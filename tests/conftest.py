@@ -50,10 +50,31 @@ PASSWORD = "correct-horse-battery"
 TOTP_SECRET = "TESTSECRETOFCLOVERSTESTHARNESS22"
 # the VAPID subject of the push tests' keys
 SUBJECT = "mailto:ops@clover.test"
+# the features Playwright turns off (playwright-core's chromiumSwitches.ts); Chromium keeps
+# only the last --disable-features it is given, so they are named again beside ours
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+)
+# every new context (a test's phone) would load Chromium's own address-bar popup, a web
+# page of its own in a renderer of its own: a third of a core-second a context, unseen
+HIDDEN_BROWSER_UI = ("WebUIOmniboxPopup", "WebUIOmniboxFullPopup", "WebUIOmniboxAimPopup")
 CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-quic",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED_FEATURES + HIDDEN_BROWSER_UI),
 ]
 
 

@@ -154,8 +154,21 @@ def _kept_engine(url: str, *, sqlite_write_lock: bool = True, pool: dict | None 
     """
     key = (url, sqlite_write_lock, tuple(sorted(pool.items())) if pool else None)
     if key not in _ENGINES:
-        _ENGINES[key] = make_engine(url, sqlite_write_lock=sqlite_write_lock, pool=pool)
+        _ENGINES[key] = engine = make_engine(url, sqlite_write_lock=sqlite_write_lock, pool=pool)
+        _commit_without_waiting_for_the_disk(engine)
     return _ENGINES[key]
+
+
+def _commit_without_waiting_for_the_disk(engine: Engine) -> None:
+    """A test's SQLite file outlives no test: a commit need not wait for the disk (a
+    tenth of the SQLite tests' time). What a commit shows to the next transaction is the
+    same; the app's own engines keep `synchronous` at its default. (PostgreSQL's
+    synchronous_commit=off measured no faster.)"""
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _no_sync(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 app_db.make_engine = _kept_engine  # the app's engine is made through this module attribute

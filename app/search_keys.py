@@ -1,10 +1,16 @@
-"""Search keys for a person's name: pinyin initials and full pinyin, so `zxm` finds 张晓梅."""
+"""Search keys for a person's name: pinyin initials and full pinyin, so `zxm` finds 张晓梅.
 
-from pypinyin import Style, lazy_pinyin, pinyin
+pypinyin is imported where a name is keyed, not with this module: loading its phrase
+dictionary takes over half a second, which every process would pay at start (each
+`flask reminders send` of the reminder timer, each server worker) though most never key
+a name.
+"""
 
 
 def _readings(char: str) -> list[str]:
     """Every reading of a character; surnames such as 曾 (zeng) and 单 (shan) need them all."""
+    from pypinyin import Style, pinyin
+
     found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
     return [reading.lower() for reading in found[0]] if found else []
 
@@ -15,6 +21,8 @@ def name_search_keys(name: str) -> str:
     The name itself, then full pinyin and initials for each reading of the first
     character (the surname), with ü also typed as u (吕: lv and lu).
     """
+    from pypinyin import Style, lazy_pinyin
+
     name = name.strip()
     if not name:
         return ""

@@ -138,9 +138,12 @@ def push_and_raw(
         officer_id, zone = officer.id, officer.timezone
     html = client.get("/").text
     token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
-    day = (datetime.now(ZoneInfo(zone)) - timedelta(days=1)).date().isoformat()
+    today = datetime.now(ZoneInfo(zone)).date()
     pushes, raws, floors = [], [], []
-    for _ in range(rounds + 1):  # the first round warms up
+    for round_ in range(rounds + 1):  # the first round warms up
+        # each round a later day, as a phone catching up sends what is newer than what is
+        # stored: rounds on one day would each read back every visit the last ones stored
+        day = (today - timedelta(days=rounds + 1 - round_)).isoformat()
         items = _items(people, count, day)
         start = time.perf_counter()
         for first in range(0, count, MAX_ITEMS):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from app.audit import row_hash
+from app.audit import _chain_head, row_hash
 from app.models import OPEN_STATUSES, AuditEvent, Person, User, Visit
 from app.visits.fields import CONTENT_FIELDS, clean_visit
 from bench.seed import World
@@ -65,7 +65,7 @@ def _items(people: list[uuid.UUID], count: int, day: str) -> list[dict]:
 def _audit_rows(visits: list[dict], head) -> list[dict]:
     """The audit rows a push writes for these new visits, chained after `head` (seq, hash)
     as `app.audit` chains them."""
-    seq, previous = head or (0, None)
+    seq, previous = head
     rows = []
     for visit in visits:
         seq += 1
@@ -90,19 +90,13 @@ def _audit_rows(visits: list[dict], head) -> list[dict]:
 
 def _insert_raw(engine, rows: list[dict], *, audited: bool) -> float:
     """Seconds to INSERT these visit rows in one statement and commit; `audited`, with
-    their audit rows chained in the same transaction (the chain's head read first)."""
+    their audit rows chained in the same transaction."""
     start = time.perf_counter()
     with Session(engine) as session:
         # the raw baseline: no tallies, no due standing (and, unless audited, no audit)
         session.execute(insert(Visit).execution_options(contact_tallies="recount"), rows)
-        if audited:
-            head = session.execute(
-                select(AuditEvent.seq, AuditEvent.row_hash)
-                .where(AuditEvent.seq.is_not(None))
-                .order_by(AuditEvent.seq.desc())
-                .limit(1)
-            ).first()
-            session.execute(insert(AuditEvent), _audit_rows(rows, head))
+        if audited:  # the chain's head read (under its lock) as a push reads it
+            session.execute(insert(AuditEvent), _audit_rows(rows, _chain_head(session)))
         session.commit()
     return time.perf_counter() - start
 

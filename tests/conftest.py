@@ -68,7 +68,7 @@ PLAYWRIGHT_DISABLED_FEATURES = (
     "PreconnectToSearch",
 )
 # every new context (a test's phone) would load Chromium's own address-bar popup, a web
-# page of its own in a renderer of its own: a third of a core-second a context, unseen
+# page of its own in a renderer of its own: almost half a core-second a context, unseen
 HIDDEN_BROWSER_UI = ("WebUIOmniboxPopup", "WebUIOmniboxFullPopup", "WebUIOmniboxAimPopup")
 CHROMIUM_ARGS = [
     "--disable-gpu",

@@ -2,8 +2,12 @@
 
 import threading
 
-from app.db import get_session
+import pytest
+from sqlalchemy import make_url, text
+
+from app.db import get_session, make_engine
 from app.models import AuditEvent
+from tests.conftest import PG_URL
 
 
 def test_concurrent_read_then_write_requests_all_succeed(app, db, unit, make_user):
@@ -31,3 +35,16 @@ def test_concurrent_read_then_write_requests_all_succeed(app, db, unit, make_use
     assert results == [200] * 8
     probes = [e for e in db.exec(AuditEvent.__table__.select()) if e.action == "concurrency_probe"]
     assert len(probes) == 8
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's JIT: PostgreSQL only (TEST_DATABASE_URL)")
+def test_postgresql_sessions_compile_no_query_and_keep_the_urls_options():
+    """A compiled query costs over a second before it runs: Clover's sessions never JIT."""
+    url = make_url(PG_URL).update_query_dict({"options": "-c application_name=clover-test"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW jit")).scalar() == "off"
+            assert connection.execute(text("SHOW application_name")).scalar() == "clover-test"
+    finally:
+        engine.dispose()

@@ -100,7 +100,7 @@ def row_hash(row, prev_hash: str | None) -> str:
     return hashlib.sha256(((prev_hash or "") + _canonical(content)).encode()).hexdigest()
 
 
-def _chain_head(session: OrmSession) -> tuple[int, str | None]:
+def chain_head(session: OrmSession) -> tuple[int, str | None]:
     """The last chained row's seq and hash, read once per transaction under the lock."""
     transaction = session.get_transaction()
     cached = session.info.get("audit_head")
@@ -129,12 +129,18 @@ def _chain_new_rows(session: OrmSession, _context, _instances) -> None:
     new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
     if not new:
         return
-    seq, prev = _chain_head(session)
-    for row in new:
+    chain(new, chain_head(session))
+    session.info["audit_head"] = (session.get_transaction(), new[-1])
+
+
+def chain(rows, head: tuple[int, str | None]) -> None:
+    """Give each row, in order, the next `seq` after `head` (seq, hash), the hash before it
+    and its own `row_hash`."""
+    seq, prev = head
+    for row in rows:
         seq += 1
         row.seq, row.prev_hash = seq, prev
         row.row_hash = prev = row_hash(row, prev)
-    session.info["audit_head"] = (session.get_transaction(), new[-1])
 
 
 @dataclass(frozen=True)

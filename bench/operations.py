@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from app.audit import _chain_head, row_hash
+from app import audit
 from app.models import OPEN_STATUSES, AuditEvent, Person, User, Visit
 from app.visits.fields import CONTENT_FIELDS, clean_visit
 from bench.seed import World
@@ -63,15 +63,10 @@ def _items(people: list[uuid.UUID], count: int, day: str) -> list[dict]:
 
 
 def _audit_rows(visits: list[dict], head) -> list[dict]:
-    """The audit rows a push writes for these new visits, chained after `head` (seq, hash)
-    as `app.audit` chains them."""
-    seq, previous = head
-    rows = []
-    for visit in visits:
-        seq += 1
-        row = SimpleNamespace(
+    """The audit rows a push writes for these new visits, chained after `head` (seq, hash)."""
+    rows = [
+        SimpleNamespace(
             id=uuid.uuid4(),
-            seq=seq,
             at=visit["created_at"],
             user_id=visit["author_id"],
             action="visit_create",
@@ -82,10 +77,10 @@ def _audit_rows(visits: list[dict], head) -> list[dict]:
             user_agent="bench",
             details={"kind": visit["kind"], "version": 1},
         )
-        row.prev_hash, row.row_hash = previous, row_hash(row, previous)
-        previous = row.row_hash
-        rows.append(vars(row))
-    return rows
+        for visit in visits
+    ]
+    audit.chain(rows, head)
+    return [vars(row) for row in rows]
 
 
 def _insert_raw(engine, rows: list[dict], *, audited: bool) -> float:
@@ -96,7 +91,7 @@ def _insert_raw(engine, rows: list[dict], *, audited: bool) -> float:
         # the raw baseline: no tallies, no due standing (and, unless audited, no audit)
         session.execute(insert(Visit).execution_options(contact_tallies="recount"), rows)
         if audited:  # the chain's head read (under its lock) as a push reads it
-            session.execute(insert(AuditEvent), _audit_rows(rows, _chain_head(session)))
+            session.execute(insert(AuditEvent), _audit_rows(rows, audit.chain_head(session)))
         session.commit()
     return time.perf_counter() - start
 

@@ -50,8 +50,8 @@ PASSWORD = "correct-horse-battery"
 TOTP_SECRET = "TESTSECRETOFCLOVERSTESTHARNESS22"
 # the VAPID subject of the push tests' keys
 SUBJECT = "mailto:ops@clover.test"
-# the features Playwright turns off (playwright-core's chromiumSwitches.ts); Chromium keeps
-# only the last --disable-features it is given, so they are named again beside ours
+# the features Playwright turns off on Linux (playwright-core's chromiumSwitches.ts); Chromium
+# keeps only the last --disable-features it is given, so they are named again beside ours
 PLAYWRIGHT_DISABLED_FEATURES = (
     "AvoidUnnecessaryBeforeUnloadCheckSync",
     "DestroyProfileOnBrowserClose",

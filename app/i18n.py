@@ -1,14 +1,19 @@
 """Language and time zone: zh-Hans by default, English complete, chosen per user."""
 
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
 from babel.lists import format_list
 from flask import Flask, current_app, session
-from flask_babel import get_locale, gettext
+from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import babel
 from app.types import utcnow
 
+T = TypeVar("T")
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
 
 # the zones officers and supervisors work in; the default comes from config
@@ -78,6 +83,38 @@ def init_app(app: Flask) -> None:
         FOCUS_LABELS=FOCUS_LABELS,
         utcnow=utcnow,
     )
+    app.context_processor(_label_tables_translated)
+
+
+def once_per_language(words: Callable[[], T]) -> Callable[[], T]:
+    """`words()` worked out once per app and language, then kept: for what is made of
+    translated strings alone. The catalogs do not change while a process runs, and each
+    gettext looks up the request's locale again (hundreds of times on a ledger page)."""
+    key = f"clover_words:{words.__module__}.{words.__qualname__}"
+
+    @functools.wraps(words)
+    def kept() -> T:
+        by_language = current_app.extensions.setdefault(key, {})
+        locale = current_locale()
+        if locale not in by_language:
+            by_language[locale] = words()
+        return by_language[locale]
+
+    return kept
+
+
+@once_per_language
+def _label_tables_translated() -> dict[str, dict]:
+    """Every label table among the templates' globals (codes to lazy strings), as plain
+    strings in this request's language: a page shows a table's label without translating
+    it again."""
+    return {
+        name: {code: str(label) for code, label in value.items()}
+        for name, value in current_app.jinja_env.globals.items()
+        if isinstance(value, dict)
+        and value
+        and all(isinstance(label, LazyString) for label in value.values())
+    }
 
 
 # labels for stored codes, translated where they are shown

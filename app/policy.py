@@ -406,8 +406,10 @@ def init_app(app) -> None:
     """Offer `can(action, target)` to templates, for the signed-in user."""
     from flask_login import current_user
 
+    # the user behind the proxy: `can` reads several of her attributes, and each read
+    # through the proxy looks her up again
     app.jinja_env.globals["can"] = lambda action, target=None: can(
-        current_user, Action(action), target
+        current_user._get_current_object(), Action(action), target
     )
 
 

@@ -1,5 +1,8 @@
 """Chinese first, English complete, a language per user."""
 
+import html
+import json
+import re
 import subprocess
 import sys
 import uuid
@@ -8,8 +11,9 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from app.models import Person, Visit
+from app.models import Person, Unit, Visit
 from tests.conftest import csrf_from
+from tests.factories import make_person
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "app" / "translations"
 
@@ -66,6 +70,45 @@ def test_dates_show_in_the_users_time_zone(client, auth, make_user, db):
     db.commit()
     auth.login("officer1")
     assert "2026/3/1 23:30" in client.get(f"/people/{person.id}").text
+
+
+def test_labels_and_the_outbox_words_follow_her_language_in_one_process(
+    client, auth, make_user, db
+):
+    """The label tables and the outbox's words are kept once per language: a change of
+    language shows the other language's at once, and the first comes back unchanged."""
+    officer = make_user("officer1")
+    person = make_person(db, db.get(Unit, officer.unit_id), officer)
+    db.add(
+        Visit(
+            id=uuid.uuid4(),
+            person_id=person.id,
+            author_id=officer.id,
+            kind="home_visit",
+            location="home",
+            occurred_at=datetime(2026, 3, 1, 2, 30, tzinfo=UTC),
+        )
+    )
+    db.commit()
+    auth.login("officer1")
+    ledger = f"/people/{person.id}"
+    chinese = client.get(ledger).text
+    assert "家访面谈" in chinese and "本人家中" in chinese and "Home visit" not in chinese
+    assert outbox_words(chinese)["badge"]["synced"] == "已同步"
+    auth.post_form("/settings/", {"locale": "en", "timezone": "Asia/Shanghai"})
+    english = client.get(ledger).text
+    assert "Home visit" in english and "Her home" in english and "家访面谈" not in english
+    assert outbox_words(english)["badge"]["synced"] == "Synced"
+    auth.post_form("/settings/", {"locale": "zh_Hans", "timezone": "Asia/Shanghai"})
+    again = client.get(ledger).text
+    assert "家访面谈" in again and "本人家中" in again and "Home visit" not in again
+    assert outbox_words(again) == outbox_words(chinese)
+
+
+def outbox_words(page: str) -> dict:
+    """The words a page hands the outbox scripts (base.html's #outbox-labels)."""
+    found = re.search(r"id=\"outbox-labels\" hidden data-labels='([^']*)'", page)
+    return json.loads(html.unescape(found.group(1)))
 
 
 def test_chinese_catalog_translates_every_message():

@@ -3,7 +3,7 @@
 from flask_babel import gettext as _
 
 from app.accounts import N_
-from app.i18n import VISIT_KIND_LABELS
+from app.i18n import VISIT_KIND_LABELS, once_per_language
 from app.sync.push import KINDS
 from app.visits.labels import (
     DIFFICULTY_LABELS,
@@ -27,6 +27,7 @@ if set(KIND_LABELS) != set(KINDS):
     raise RuntimeError(f"every sync kind needs a label: {sorted(KINDS)}")
 
 
+@once_per_language
 def outbox_labels() -> dict:
     """Labels for the top-bar badge, the outbox entries and the Outbox page."""
     return {

@@ -29,7 +29,7 @@ STATUS = {Outcome.invalid: 422, Outcome.conflict: 409, Outcome.refused: 403}
 def visit_editable(visit: Visit, person: Person) -> bool:
     """For templates: may the signed-in user correct this visit now?"""
     unit = get_session().get(Unit, person.unit_id)
-    return may_edit_visit(current_user, visit, person, unit, now=utcnow())
+    return may_edit_visit(current_user._get_current_object(), visit, person, unit, now=utcnow())
 
 
 @bp.record_once

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from app.models import Person, Unit, Visit
 from tests.conftest import csrf_from
-from tests.factories import make_person
+from tests.factories import make_person, save_visit, visit_data
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "app" / "translations"
 
@@ -79,17 +79,7 @@ def test_labels_and_the_outbox_words_follow_her_language_in_one_process(
     language shows the other language's at once, and the first comes back unchanged."""
     officer = make_user("officer1")
     person = make_person(db, db.get(Unit, officer.unit_id), officer)
-    db.add(
-        Visit(
-            id=uuid.uuid4(),
-            person_id=person.id,
-            author_id=officer.id,
-            kind="home_visit",
-            location="home",
-            occurred_at=datetime(2026, 3, 1, 2, 30, tzinfo=UTC),
-        )
-    )
-    db.commit()
+    save_visit(db, officer, visit_data(person))  # a home visit in her home
     auth.login("officer1")
     ledger = f"/people/{person.id}"
     chinese = client.get(ledger).text

@@ -37,6 +37,20 @@ def test_concurrent_read_then_write_requests_all_succeed(app, db, unit, make_use
     assert len(probes) == 8
 
 
+def test_a_postgresql_url_gets_jit_off_beside_its_own_options():
+    """What the engine asks the server for, read without a server (the SQLite pass too)."""
+    base = "postgresql://clover@db.example.test:5432/clover"
+    plain = make_engine(base)
+    given = make_engine(base + "?options=-c%20application_name%3Dclover-web")
+    try:
+        assert plain.url.drivername == "postgresql+psycopg"
+        assert plain.url.query["options"] == "-c jit=off"
+        assert given.url.query["options"] == "-c application_name=clover-web -c jit=off"
+    finally:
+        plain.dispose()
+        given.dispose()
+
+
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL's JIT: PostgreSQL only (TEST_DATABASE_URL)")
 def test_postgresql_sessions_compile_no_query_and_keep_the_urls_options():
     """A compiled query costs over a second before it runs: Clover's sessions never JIT."""
